@@ -1,0 +1,57 @@
+/**
+ * How an app connects: the fields every delivery mode hands to pods, and a correct DATABASE_URL.
+ * Pure functions, unit-tested.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** libpq sslmode values postgres-access emits (never weaker than require). */
+export type SslMode = "require" | "verify-full";
+
+/** The plain (non-secret) part of an app's connection settings. */
+export interface ConnectionSettings {
+    host: string;
+    port: number;
+    database: string;
+    username: string;
+    sslmode: SslMode;
+    /** Path inside the pod of the CA bundle, for verify-full. */
+    sslrootcert?: string;
+}
+
+/**
+ * A `postgresql://` URL with user, password and database percent-encoded (RFC 3986), so passwords with
+ * `@`, `:`, `/`, `%`, `#`, `?` or spaces survive; sslmode (and sslrootcert) as query parameters.
+ */
+export function databaseUrl(settings: ConnectionSettings, password: string): string {
+    const enc = encodeURIComponent;
+    const query = [`sslmode=${settings.sslmode}`];
+    if (settings.sslrootcert) {
+        query.push(`sslrootcert=${enc(settings.sslrootcert)}`);
+    }
+    const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
+    return `postgresql://${enc(settings.username)}:${enc(password)}@${host}:${settings.port}/${enc(settings.database)}?${query.join("&")}`;
+}
+
+/** The key/value pairs of a credentials Secret or Secrets Manager entry (RDS secret format plus extras). */
+export function connectionFields(settings: ConnectionSettings, password: string): Record<string, string> {
+    const fields: Record<string, string> = {
+        engine: "postgres",
+        host: settings.host,
+        port: String(settings.port),
+        database: settings.database,
+        dbname: settings.database,
+        username: settings.username,
+        password,
+        sslmode: settings.sslmode,
+        DATABASE_URL: databaseUrl(settings, password),
+    };
+    if (settings.sslrootcert) {
+        fields.sslrootcert = settings.sslrootcert;
+    }
+    return fields;
+}
+
+/** `connectionFields` over Outputs; the result is a Pulumi secret. */
+export function connectionFieldsOutput(settings: pulumi.Input<ConnectionSettings>, password: pulumi.Input<string>): pulumi.Output<Record<string, string>> {
+    return pulumi.secret(pulumi.all([settings, password]).apply(([s, p]) => connectionFields(s as ConnectionSettings, p)));
+}

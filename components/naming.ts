@@ -1,0 +1,166 @@
+/**
+ * Every name postgres-access derives, checked against the limits of the system that will hold it.
+ *
+ * A derived name that is too long is shortened deterministically: a prefix of the full name plus the first
+ * 8 hex digits of its SHA-256, so two different long names never truncate into the same short one.
+ * Input names (organization, app, environment) are validated by the config schema before they get here.
+ */
+import { createHash } from "crypto";
+
+/** Kubernetes DNS-1123 label (namespaces, ServiceAccounts, Services): lower-case alphanumerics and '-', ≤ 63. */
+export const DNS_LABEL_MAX = 63;
+/** Kubernetes DNS-1123 subdomain (Secrets, ConfigMaps, most object names): ≤ 253. */
+export const DNS_SUBDOMAIN_MAX = 253;
+/** PostgreSQL identifiers are truncated by the server at NAMEDATALEN-1 = 63 bytes. */
+export const PG_IDENTIFIER_MAX_BYTES = 63;
+/** IAM role names: ≤ 64 characters of [\w+=,.@-]. */
+export const IAM_ROLE_NAME_MAX = 64;
+/** RDS DB instance identifiers: ≤ 63, letters, digits and hyphens, starting with a letter. */
+export const RDS_IDENTIFIER_MAX = 63;
+/** Secrets Manager secret names: ≤ 512 of [A-Za-z0-9/_+=.@-]; we stay far below. */
+export const SECRETS_MANAGER_NAME_MAX = 512;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const SECRETS_MANAGER_NAME = /^[A-Za-z0-9/_+=.@-]+$/;
+const IAM_ROLE_NAME = /^[\w+=,.@-]+$/;
+const RDS_IDENTIFIER = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const VAULT_PATH_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Pattern every organization, app and environment name must match (a DNS-1123 label). */
+export const NAME_PATTERN = DNS_LABEL;
+
+/** First 8 hex digits of SHA-256(text). */
+export function shortHash(text: string): string {
+    return createHash("sha256").update(text).digest("hex").slice(0, 8);
+}
+
+/**
+ * Returns `name` if it fits in `max` units (as measured by `size`), else a prefix of it plus
+ * `separator` plus its short hash, never longer than `max`. Trailing separators are trimmed from the prefix.
+ */
+export function fitWithHash(name: string, max: number, separator = "-", size: (s: string) => number = (s) => s.length): string {
+    if (size(name) <= max) {
+        return name;
+    }
+    const suffix = `${separator}${shortHash(name)}`;
+    let prefix = name;
+    while (prefix.length > 0 && size(prefix + suffix) > max) {
+        prefix = prefix.slice(0, -1);
+    }
+    prefix = prefix.replace(/[-_.]+$/, "");
+    return prefix + suffix;
+}
+
+function byteLength(s: string): number {
+    return Buffer.byteLength(s, "utf8");
+}
+
+function check(name: string, pattern: RegExp, max: number, what: string): string {
+    if (!pattern.test(name) || name.length > max) {
+        throw new Error(`derived ${what} "${name}" is not valid (pattern ${pattern}, at most ${max} characters)`);
+    }
+    return name;
+}
+
+/** A Kubernetes DNS-1123 label, shortened with a hash if needed. */
+export function dnsLabel(...parts: string[]): string {
+    return check(fitWithHash(parts.join("-"), DNS_LABEL_MAX), DNS_LABEL, DNS_LABEL_MAX, "Kubernetes DNS label");
+}
+
+/** A Kubernetes object name (DNS-1123 subdomain). */
+export function dnsSubdomain(...parts: string[]): string {
+    return check(fitWithHash(parts.join("-"), DNS_SUBDOMAIN_MAX), DNS_SUBDOMAIN, DNS_SUBDOMAIN_MAX, "Kubernetes object name");
+}
+
+/**
+ * A PostgreSQL identifier built from DNS-label parts: '-' becomes '_' (organization and app names cannot
+ * contain '_', so this is injective), joined with '_', shortened with a hash to ≤ 63 bytes.
+ */
+export function pgIdentifier(...parts: string[]): string {
+    const joined = parts.map((p) => p.replace(/-/g, "_")).join("_");
+    const fitted = fitWithHash(joined, PG_IDENTIFIER_MAX_BYTES, "_", byteLength);
+    if (!/^[a-z_][a-z0-9_]*$/.test(fitted)) {
+        throw new Error(`derived PostgreSQL identifier "${fitted}" must start with a letter or '_'`);
+    }
+    return fitted;
+}
+
+/** An IAM role name, ≤ 64. */
+export function iamRoleName(...parts: string[]): string {
+    return check(fitWithHash(parts.join("-"), IAM_ROLE_NAME_MAX), IAM_ROLE_NAME, IAM_ROLE_NAME_MAX, "IAM role name");
+}
+
+/** An RDS DB instance (or subnet/parameter group) identifier, ≤ 63, starting with a letter. */
+export function rdsIdentifier(...parts: string[]): string {
+    const joined = parts.join("-");
+    const name = /^[a-z]/.test(joined) ? joined : `pg-${joined}`;
+    return check(fitWithHash(name, RDS_IDENTIFIER_MAX), RDS_IDENTIFIER, RDS_IDENTIFIER_MAX, "RDS identifier");
+}
+
+/** A Vault path segment or role name. */
+export function vaultName(...parts: string[]): string {
+    return check(fitWithHash(parts.join("-"), 128), VAULT_PATH_SEGMENT, 128, "Vault name");
+}
+
+/** Everything postgres-access names for one organization and environment. */
+export interface OrganizationNames {
+    /** Kubernetes namespace (the organization's name). */
+    namespace: string;
+    /** The organization's PostgreSQL database. */
+    database: string;
+    /** Group role that owns the database and its objects (NOLOGIN). */
+    ownerRole: string;
+    /** Group role with SELECT/INSERT/UPDATE/DELETE on the owner's tables (NOLOGIN). */
+    readwriteRole: string;
+    /** Group role with SELECT on the owner's tables (NOLOGIN). */
+    readonlyRole: string;
+}
+
+export function organizationNames(org: string): OrganizationNames {
+    return {
+        namespace: dnsLabel(org),
+        database: pgIdentifier(org),
+        ownerRole: pgIdentifier(org, "owner"),
+        readwriteRole: pgIdentifier(org, "readwrite"),
+        readonlyRole: pgIdentifier(org, "readonly"),
+    };
+}
+
+/** Everything postgres-access names for one app of an organization in an environment. */
+export interface AppNames {
+    /** ServiceAccount the app's pods run as. */
+    serviceAccount: string;
+    /** PostgreSQL LOGIN role of the app (static credentials); dynamic users get Vault-generated names. */
+    loginRole: string;
+    /** Kubernetes Secret with the connection settings and DATABASE_URL. */
+    secret: string;
+    /** SecretProviderClass name (csi delivery). */
+    secretProviderClass: string;
+    /** AWS Secrets Manager secret name. */
+    secretsManagerSecret: string;
+    /** IAM role for the app's ServiceAccount (IRSA). */
+    iamRole: string;
+    /** Vault database role (static or dynamic) and policy / Kubernetes auth role name. */
+    vaultRole: string;
+}
+
+/**
+ * @param isDefaultApp true when the organization declares no apps and gets one named after itself; its
+ *   Secrets Manager secret then uses the seed's `{org}-{env}-database-credentials` pattern.
+ */
+export function appNames(org: string, app: string, env: string, isDefaultApp: boolean): AppNames {
+    const sm = isDefaultApp ? `${org}-${env}-database-credentials` : `${org}-${env}-${app}-database-credentials`;
+    if (!SECRETS_MANAGER_NAME.test(sm) || sm.length > SECRETS_MANAGER_NAME_MAX) {
+        throw new Error(`derived Secrets Manager name "${sm}" is not valid`);
+    }
+    return {
+        serviceAccount: dnsLabel(app),
+        loginRole: pgIdentifier(org, app),
+        secret: dnsSubdomain(app, "database"),
+        secretProviderClass: dnsSubdomain(app, "database"),
+        secretsManagerSecret: sm,
+        iamRole: iamRoleName(org, env, app, "db"),
+        vaultRole: vaultName(org, env, app),
+    };
+}

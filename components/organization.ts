@@ -1,0 +1,75 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import { PostgresServer } from "./database/postgresServer";
+import { organizationNames, appNames } from "./naming";
+import { OrganizationSpec } from "./types";
+import { OrganizationNamespace } from "./kubernetes/organizationNamespace";
+import { OrganizationDatabase } from "./postgres/organizationDatabase";
+import { AppAccess, AppPlatform } from "./appAccess";
+
+export interface OrganizationArgs {
+    /** Environment (stack) name, part of every cloud-side name. */
+    env: string;
+    /** The organization and its apps (validated). */
+    organization: OrganizationSpec;
+    /** The PostgreSQL server every organization shares. */
+    server: PostgresServer;
+    /** Explicit postgresql provider connected to `server` as its admin. */
+    postgresProvider: postgresql.Provider;
+    /**
+     * Where the database is, for the namespace's egress policy: the server's namespace (in-cluster) or the
+     * CIDR blocks of the RDS subnets.
+     */
+    databaseEgress: { namespace?: string; cidrBlocks?: string[] };
+    /** Shared AWS and Vault pieces, present when configured. */
+    platform: AppPlatform;
+}
+
+/**
+ * One organization end to end: its namespace bundle, its database with group roles, and for every app a
+ * least-privilege login and credential delivery.
+ */
+export class Organization extends pulumi.ComponentResource {
+    /** The organization's namespace. */
+    public readonly namespace: pulumi.Output<string>;
+    /** The organization's database name. */
+    public readonly database: pulumi.Output<string>;
+    /** Per app: what it gets. */
+    public readonly apps: AppAccess[];
+
+    constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:Organization", name, args, opts);
+        const org = args.organization;
+        const names = organizationNames(org.name);
+
+        const namespaceBundle = new OrganizationNamespace(`${name}-namespace`, {
+            name: names.namespace,
+            quota: org.quota,
+            serviceAccounts: org.apps.map((app) => ({
+                name: appNames(org.name, app.name, args.env, app.isDefaultApp).serviceAccount,
+                annotations: args.platform.serviceAccountAnnotations?.(org, app),
+            })),
+            databasePort: args.server.port,
+            databaseEgress: args.databaseEgress,
+        }, { parent: this });
+
+        const database = new OrganizationDatabase(`${name}-database`, {
+            names,
+            connectionLimit: org.connectionLimit,
+        }, { parent: this, provider: args.postgresProvider });
+
+        this.apps = org.apps.map((app) => new AppAccess(`${name}-${app.name}`, {
+            env: args.env,
+            organization: org,
+            app,
+            server: args.server,
+            database,
+            namespace: namespaceBundle.namespaceName,
+            platform: args.platform,
+        }, { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: args.postgresProvider } }));
+
+        this.namespace = namespaceBundle.namespaceName;
+        this.database = database.databaseName;
+        this.registerOutputs({ namespace: this.namespace, database: this.database });
+    }
+}

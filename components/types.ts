@@ -1,0 +1,43 @@
+/** Enumerations shared by the components and the stack config. */
+
+/** What an app may do in its organization's database. */
+export const ACCESS_LEVELS = ["owner", "readwrite", "readonly"] as const;
+/** Where an app's credentials come from. */
+export const CREDENTIAL_SOURCES = ["kubernetes", "secretsmanager", "vault-static", "vault-dynamic"] as const;
+/** How credentials reach the app's pods. */
+export const DELIVERY_MODES = ["secret", "csi", "vault-secrets-operator", "vault-agent"] as const;
+
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+export type CredentialSource = (typeof CREDENTIAL_SOURCES)[number];
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+/** One app of an organization, as the components receive it (validated and defaulted). */
+export interface AppSpec {
+    /** App name (DNS-1123 label); also its ServiceAccount name. */
+    name: string;
+    access: AccessLevel;
+    credentials: CredentialSource;
+    delivery: DeliveryMode;
+    /** CONNECTION LIMIT of the app's login role. */
+    connectionLimit: number;
+    /** True when the organization listed no apps and this one is named after it. */
+    isDefaultApp: boolean;
+    /** vault-static: seconds between rotations (or rotationSchedule + rotationWindow). */
+    rotationPeriod?: number;
+    rotationSchedule?: string;
+    rotationWindow?: number;
+    /** vault-dynamic: lease TTLs in seconds. */
+    defaultTtl?: number;
+    maxTtl?: number;
+}
+
+/** One organization (tenant), as the components receive it. */
+export interface OrganizationSpec {
+    /** Organization name: its namespace, its database. */
+    name: string;
+    /** CONNECTION LIMIT of its database. */
+    connectionLimit: number;
+    /** ResourceQuota of its namespace. */
+    quota: { cpu: string; memory: string; pods: number };
+    apps: AppSpec[];
+}

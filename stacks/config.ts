@@ -1,0 +1,358 @@
+/**
+ * The stack configuration contract (`postgres-access:*` keys in Pulumi.<env>.yaml), validated with zod
+ * before any resource is registered. Every problem is reported at once, each with its path, e.g.
+ * `organizations[1].apps[0].access: expected one of "owner" | "readwrite" | "readonly"`.
+ */
+import { z } from "zod";
+import { NAME_PATTERN } from "../components/naming";
+import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, CredentialSource, DeliveryMode, AppSpec, OrganizationSpec } from "../components/types";
+
+export { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES };
+export type { AccessLevel, CredentialSource, DeliveryMode };
+export const TLS_MODES = ["require", "verify-full", "mtls"] as const;
+export const ENGINES = ["statefulset", "rds"] as const;
+export const POSTGRES_VERSIONS = ["14", "15", "16", "17"] as const;
+
+export type TlsMode = (typeof TLS_MODES)[number];
+export type Engine = (typeof ENGINES)[number];
+
+/** Which delivery modes each credential source can feed, the first being the default. */
+export const DELIVERY_FOR_CREDENTIALS: Record<CredentialSource, readonly DeliveryMode[]> = {
+    kubernetes: ["secret"],
+    secretsmanager: ["csi"],
+    "vault-static": ["vault-secrets-operator", "csi", "vault-agent"],
+    "vault-dynamic": ["vault-secrets-operator", "csi", "vault-agent"],
+};
+
+/** Namespaces an organization may not take. */
+export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+function oneOf<T extends readonly [string, ...string[]]>(values: T) {
+    return z.enum(values, { error: () => `expected one of ${values.map((v) => `"${v}"`).join(" | ")}` });
+}
+
+const dnsName = (max: number) =>
+    z
+        .string({ error: "expected a string" })
+        .max(max, { error: `at most ${max} characters` })
+        .regex(NAME_PATTERN, { error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit" });
+
+const positiveInt = (what: string, min = 1, max = Number.MAX_SAFE_INTEGER) =>
+    z
+        .number({ error: `expected a whole number (${what})` })
+        .int({ error: `expected a whole number (${what})` })
+        .min(min, { error: `expected at least ${min} (${what})` })
+        .max(max, { error: `expected at most ${max} (${what})` });
+
+const quantity = z
+    .string({ error: "expected a Kubernetes quantity string such as \"500m\" or \"1Gi\"" })
+    .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, { error: "expected a Kubernetes quantity such as \"500m\", \"1Gi\"" });
+
+const cidr = z
+    .string({ error: "expected a CIDR block string" })
+    .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, { error: "expected an IPv4 CIDR block such as 10.0.0.0/16" });
+
+const cron = z
+    .string({ error: "expected a cron expression string" })
+    .regex(/^(\S+\s+){4}\S+$/, { error: "expected a standard 5-field cron expression such as \"0 3 * * SAT\"" });
+
+const pem = z.string().regex(/-----BEGIN CERTIFICATE-----/, { error: "expected a PEM certificate bundle" });
+
+const resourcesSchema = z.strictObject({
+    requests: z.strictObject({ cpu: quantity.default("250m"), memory: quantity.default("512Mi") }).prefault({}),
+    limits: z.strictObject({ cpu: quantity.default("1"), memory: quantity.default("1Gi") }).prefault({}),
+});
+
+const statefulsetSchema = z.strictObject({
+    /** Namespace the server runs in. */
+    namespace: dnsName(63).default("postgres"),
+    /** Container image; defaults to the official image of `database.version`. */
+    image: z.string().min(1).optional(),
+    /** Size of the data volume. */
+    storageSize: quantity.default("20Gi"),
+    /** StorageClass of the data volume (cluster default when absent); prefer one with reclaimPolicy Retain. */
+    storageClassName: z.string().min(1).optional(),
+    resources: resourcesSchema.prefault({}),
+    /** PostgreSQL max_connections. */
+    maxConnections: positiveInt("connections", 10, 10000).default(200),
+});
+
+const rdsSchema = z.strictObject({
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: "expected an RDS instance class such as db.t4g.medium" }).default("db.t4g.medium"),
+    allocatedStorage: positiveInt("GiB", 20, 65536).default(20),
+    maxAllocatedStorage: positiveInt("GiB", 20, 65536).optional(),
+    storageType: oneOf(["gp3", "gp2", "io1", "io2"]).default("gp3"),
+    multiAz: z.boolean({ error: "expected true or false" }).default(false),
+    vpcId: z.string({ error: "expected a VPC id string" }).regex(/^vpc-[0-9a-f]+$/, { error: "expected a VPC id such as vpc-0abc123" }),
+    subnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]+$/, { error: "expected a subnet id such as subnet-0abc123" }), { error: "expected a list of private subnet ids" })
+        .min(2, { error: "expected at least 2 private subnets in different availability zones" }),
+    allowedSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, { error: "expected a security group id such as sg-0abc123" })).default([]),
+    allowedCidrBlocks: z.array(cidr).default([]),
+    backupRetentionDays: positiveInt("days", 1, 35).default(7),
+    deletionProtection: z.boolean({ error: "expected true or false" }).default(true),
+    skipFinalSnapshot: z.boolean({ error: "expected true or false" }).default(false),
+    caCertIdentifier: z.string().min(1).default("rds-ca-rsa2048-g1"),
+    performanceInsights: z.boolean({ error: "expected true or false" }).default(true),
+    masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, { error: "expected 1-16 lower-case letters, digits or '_', starting with a letter" }).default("pgadmin"),
+    iamDatabaseAuthentication: z.boolean({ error: "expected true or false" }).default(false),
+    /** PEM bundle of the RDS CAs apps verify against with tls: verify-full (the global bundle). */
+    caBundlePem: pem.optional(),
+});
+
+const adminEndpointSchema = z.strictObject({
+    /** Host `pulumi up` reaches the server on (e.g. localhost through `kubectl port-forward`, a NodePort, a bastion tunnel). */
+    host: z.string({ error: "expected a host name" }).min(1),
+    port: positiveInt("TCP port", 1, 65535).default(5432),
+});
+
+const spiffeSchema = z.strictObject({
+    trustDomain: z.string().regex(/^[a-z0-9._-]+$/, { error: "expected a SPIFFE trust domain such as example.org" }),
+    helperImage: z.string().min(1).default("ghcr.io/spiffe/spiffe-helper:0.10.0"),
+    /** Agent socket as mounted by the SPIFFE CSI driver. */
+    agentSocketPath: z.string().default("/spiffe-workload-api/spire-agent.sock"),
+    /** Class name of the SPIRE controller manager that should pick up the ClusterSPIFFEIDs. */
+    className: z.string().optional(),
+});
+
+const databaseSchema = z.strictObject({
+    engine: oneOf(ENGINES),
+    version: oneOf(POSTGRES_VERSIONS).default("17"),
+    tls: oneOf(TLS_MODES).default("require"),
+    statefulset: statefulsetSchema.optional(),
+    rds: rdsSchema.optional(),
+    adminEndpoint: adminEndpointSchema.optional(),
+    spiffe: spiffeSchema.optional(),
+});
+
+const vaultSchema = z.strictObject({
+    address: z.string({ error: "expected the Vault address" }).regex(/^https:\/\/\S+$/, { error: "expected an https:// URL (TLS always)" }),
+    /** Enterprise namespace, if any. */
+    namespace: z.string().optional(),
+    /** Mount path of the database secrets engine; defaults to `database-<env>`. */
+    mount: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_/-]*$/, { error: "expected a Vault mount path" }).optional(),
+    /** Mount path of the Kubernetes auth method. */
+    kubernetesAuthMount: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_/-]*$/, { error: "expected a Vault mount path" }).default("kubernetes"),
+    /** PEM CA bundle Vault's own certificate chains to (for pods and agents). */
+    caCertPem: pem.optional(),
+    defaultTtl: positiveInt("seconds", 60).default(3600),
+    maxTtl: positiveInt("seconds", 60).default(86400),
+    staticRotationPeriod: positiveInt("seconds", 300).default(86400),
+});
+
+const awsSchema = z.strictObject({
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: "expected an AWS region such as eu-west-1" }),
+    eksOidcProviderArn: z
+        .string({ error: "expected the EKS cluster's IAM OIDC provider ARN" })
+        .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/\S+$/, { error: "expected an ARN such as arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC" }),
+    eksOidcIssuerUrl: z.string({ error: "expected the EKS OIDC issuer URL" }).regex(/^https:\/\/\S+$/, { error: "expected an https:// issuer URL" }),
+    /** Roles that administer secrets besides the apps' own roles (e.g. the deployer running `pulumi up`). */
+    platformAdminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: "expected an IAM role ARN" })).default([]),
+    secretRecoveryWindowDays: positiveInt("days", 7, 30).default(30),
+});
+
+const appSchema = z.strictObject({
+    name: dnsName(40),
+    access: oneOf(ACCESS_LEVELS).default("readwrite"),
+    credentials: oneOf(CREDENTIAL_SOURCES).default("kubernetes"),
+    delivery: oneOf(DELIVERY_MODES).optional(),
+    connectionLimit: positiveInt("connections", 1, 1000).default(20),
+    rotationPeriod: positiveInt("seconds", 300).optional(),
+    rotationSchedule: cron.optional(),
+    rotationWindow: positiveInt("seconds", 3600).optional(),
+    defaultTtl: positiveInt("seconds", 60).optional(),
+    maxTtl: positiveInt("seconds", 60).optional(),
+});
+
+const organizationSchema = z.strictObject({
+    name: dnsName(40),
+    connectionLimit: positiveInt("connections", 1, 10000).default(100),
+    quota: z
+        .strictObject({ cpu: quantity.default("4"), memory: quantity.default("8Gi"), pods: positiveInt("pods", 1, 10000).default(50) })
+        .prefault({}),
+    apps: z.array(appSchema, { error: "expected a list of apps" }).min(1, { error: "expected at least one app (or leave apps out for one app named after the organization)" }).optional(),
+});
+
+export const stackConfigSchema = z.strictObject({
+    database: databaseSchema,
+    vault: vaultSchema.optional(),
+    aws: awsSchema.optional(),
+    organizations: z.array(organizationSchema, { error: "expected a list of organizations" }).min(1, { error: "expected at least one organization" }),
+});
+
+type ParsedConfig = z.infer<typeof stackConfigSchema>;
+export type DatabaseConfig = ParsedConfig["database"];
+export type StatefulSetConfig = z.infer<typeof statefulsetSchema>;
+export type RdsConfig = z.infer<typeof rdsSchema>;
+export type SpiffeConfig = z.infer<typeof spiffeSchema>;
+export type AdminEndpointConfig = z.infer<typeof adminEndpointSchema>;
+export type AwsConfig = z.infer<typeof awsSchema>;
+export type VaultConfig = z.infer<typeof vaultSchema> & { mount: string };
+
+/** One app after defaults are applied. */
+export type AppConfig = AppSpec;
+/** One organization after defaults are applied. */
+export type OrganizationConfig = OrganizationSpec;
+
+/** The validated, defaulted stack configuration. */
+export interface StackConfig {
+    /** The environment: the stack name. */
+    env: string;
+    database: DatabaseConfig & { statefulset?: StatefulSetConfig; rds?: RdsConfig };
+    vault?: VaultConfig;
+    aws?: AwsConfig;
+    organizations: OrganizationConfig[];
+}
+
+/** A config problem: where (`organizations[1].apps[0].access`) and what is allowed. */
+export interface ConfigProblem {
+    path: string;
+    message: string;
+}
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: ConfigProblem[]) {
+        super(`invalid postgres-access configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` + problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+    let out = "";
+    for (const part of path) {
+        out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
+    }
+    return out || "(root)";
+}
+
+function zodProblems(error: z.ZodError): ConfigProblem[] {
+    return error.issues.map((issue) => {
+        if (issue.code === "unrecognized_keys") {
+            return { path: formatPath(issue.path), message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}` };
+        }
+        const message = issue.code === "invalid_type" && issue.message.includes("received undefined") ? "is required" : issue.message;
+        return { path: formatPath(issue.path), message };
+    });
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Checks that span several fields. Runs on the raw input too (defensively), so a config with a type
+ * error elsewhere still reports these problems in the same run.
+ */
+export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (path: string, message: string) => problems.push({ path, message });
+    if (!NAME_PATTERN.test(env) || env.length > 20) {
+        add("(stack name)", `the environment is the stack name and must be a DNS-1123 label of at most 20 characters; got "${env}"`);
+    }
+    if (!raw || typeof raw !== "object") {
+        return problems;
+    }
+    const db = raw.database ?? {};
+    const engine = db.engine;
+    const hasVault = raw.vault !== undefined;
+    const hasAws = raw.aws !== undefined;
+    if (engine === "rds") {
+        if (db.rds === undefined) add("database.rds", "is required when database.engine is \"rds\" (vpcId, subnetIds, ...)");
+        if (!hasAws) add("aws", "is required when database.engine is \"rds\" (region, EKS OIDC provider)");
+        if (db.tls === "mtls") add("database.tls", "\"mtls\" needs client certificates in pg_hba, which RDS does not allow; use \"verify-full\" (and IAM database authentication, database.rds.iamDatabaseAuthentication) on RDS, or engine \"statefulset\"");
+        if (db.statefulset !== undefined) add("database.statefulset", "only applies to engine \"statefulset\"; remove it or set database.engine to \"statefulset\"");
+    }
+    if (engine === "statefulset") {
+        if (db.rds !== undefined) add("database.rds", "only applies to engine \"rds\"; remove it or set database.engine to \"rds\"");
+        if (db.tls === "mtls" && db.spiffe === undefined) add("database.spiffe", "is required when database.tls is \"mtls\" (trustDomain of the SPIRE installation)");
+    }
+    if (db.spiffe !== undefined && db.tls !== "mtls") add("database.spiffe", "only applies when database.tls is \"mtls\"");
+    if (hasVault && raw.vault && typeof raw.vault === "object") {
+        const { defaultTtl, maxTtl } = raw.vault;
+        if (typeof defaultTtl === "number" && typeof maxTtl === "number" && defaultTtl > maxTtl) {
+            add("vault.defaultTtl", `must not exceed vault.maxTtl (${maxTtl})`);
+        }
+    }
+    const orgs: any[] = Array.isArray(raw.organizations) ? raw.organizations : [];
+    const orgNames = new Map<string, number>();
+    const serverNamespace = db.statefulset?.namespace ?? "postgres";
+    orgs.forEach((org, i) => {
+        if (!org || typeof org !== "object") return;
+        const orgPath = `organizations[${i}]`;
+        if (typeof org.name === "string") {
+            if (orgNames.has(org.name)) add(`${orgPath}.name`, `duplicate organization "${org.name}" (also organizations[${orgNames.get(org.name)}])`);
+            else orgNames.set(org.name, i);
+            if (RESERVED_NAMESPACES.includes(org.name)) add(`${orgPath}.name`, `"${org.name}" is a reserved Kubernetes namespace`);
+            if (engine === "statefulset" && org.name === serverNamespace) add(`${orgPath}.name`, `"${org.name}" is the database server's namespace (database.statefulset.namespace)`);
+        }
+        const apps: any[] = Array.isArray(org.apps) ? org.apps : [];
+        const appNames = new Map<string, number>();
+        apps.forEach((app, j) => {
+            if (!app || typeof app !== "object") return;
+            const appPath = `${orgPath}.apps[${j}]`;
+            if (typeof app.name === "string") {
+                if (appNames.has(app.name)) add(`${appPath}.name`, `duplicate app "${app.name}" in organization "${org.name}" (also apps[${appNames.get(app.name)}])`);
+                else appNames.set(app.name, j);
+            }
+            const credentials: string = app.credentials ?? "kubernetes";
+            const allowed = DELIVERY_FOR_CREDENTIALS[credentials as CredentialSource];
+            if (allowed && app.delivery !== undefined && (DELIVERY_MODES as readonly string[]).includes(app.delivery) && !allowed.includes(app.delivery)) {
+                add(`${appPath}.delivery`, `credentials "${credentials}" can be delivered by ${allowed.map((d) => `"${d}"`).join(" | ")}, not "${app.delivery}"`);
+            }
+            if (credentials.startsWith("vault-") && !hasVault) add(`${appPath}.credentials`, `"${credentials}" needs the postgres-access:vault config (address, ...)`);
+            if (credentials === "secretsmanager" && !hasAws) add(`${appPath}.credentials`, "\"secretsmanager\" needs the postgres-access:aws config (region, EKS OIDC provider)");
+            const staticOnly = ["rotationPeriod", "rotationSchedule", "rotationWindow"].filter((k) => app[k] !== undefined);
+            if (staticOnly.length && credentials !== "vault-static") add(`${appPath}.${staticOnly[0]}`, "only applies to credentials \"vault-static\"");
+            if (app.rotationPeriod !== undefined && app.rotationSchedule !== undefined) add(`${appPath}.rotationSchedule`, "set either rotationPeriod or rotationSchedule (+ rotationWindow), not both");
+            if (app.rotationWindow !== undefined && app.rotationSchedule === undefined) add(`${appPath}.rotationWindow`, "only applies together with rotationSchedule");
+            const ttlKeys = ["defaultTtl", "maxTtl"].filter((k) => app[k] !== undefined);
+            if (ttlKeys.length && credentials !== "vault-dynamic") add(`${appPath}.${ttlKeys[0]}`, "only applies to credentials \"vault-dynamic\"");
+            const defaultTtl = app.defaultTtl ?? raw.vault?.defaultTtl ?? 3600;
+            const maxTtl = app.maxTtl ?? raw.vault?.maxTtl ?? 86400;
+            if (credentials === "vault-dynamic" && typeof defaultTtl === "number" && typeof maxTtl === "number" && defaultTtl > maxTtl) {
+                add(`${appPath}.defaultTtl`, `must not exceed maxTtl (${maxTtl})`);
+            }
+            if (app.access === "owner" && credentials === "vault-dynamic") {
+                add(`${appPath}.access`, "\"owner\" creates objects, which a short-lived dynamic user could not drop when its lease ends; use vault-static (or readwrite/readonly) for owner apps");
+            }
+        });
+    });
+    return problems;
+}
+
+/**
+ * Validates raw stack config (as read from `postgres-access:*` keys) and applies defaults.
+ * Throws a ConfigError listing every problem with its path.
+ */
+export function parseStackConfig(raw: unknown, env: string): StackConfig {
+    const parsed = stackConfigSchema.safeParse(raw);
+    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env)];
+    const seen = new Set<string>();
+    const unique = problems.filter((p) => {
+        const key = `${p.path}\u0000${p.message}`;
+        return seen.has(key) ? false : (seen.add(key), true);
+    });
+    if (unique.length > 0 || !parsed.success) {
+        throw new ConfigError(unique);
+    }
+    const data = parsed.data;
+    return {
+        env,
+        database: data.database,
+        aws: data.aws,
+        vault: data.vault ? { ...data.vault, mount: data.vault.mount ?? `database-${env}` } : undefined,
+        organizations: data.organizations.map((org) => ({
+            name: org.name,
+            connectionLimit: org.connectionLimit,
+            quota: org.quota,
+            apps: (org.apps ?? [{ name: org.name } as z.infer<typeof appSchema>]).map((app) => {
+                const parsedApp = org.apps ? app : appSchema.parse(app);
+                return {
+                    ...parsedApp,
+                    delivery: parsedApp.delivery ?? DELIVERY_FOR_CREDENTIALS[parsedApp.credentials][0],
+                    isDefaultApp: org.apps === undefined,
+                };
+            }),
+        })),
+    };
+}
+
+/** The config keys the program reads, as `postgres-access:<key>`. */
+export const CONFIG_KEYS = ["database", "vault", "aws", "organizations"] as const;

@@ -1,0 +1,163 @@
+/**
+ * Runs the program (or a component) in-process under `pulumi.runtime.setMocks` and records every resource
+ * and invoke it registers. `setMocks` is process-wide, so every suite goes through `runPulumi`, which sets
+ * the mocks (up or preview), the config and the stack name, runs the code, and waits for all registrations.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { mockOutputs, fakeRandom } from "./mockOutputs";
+export { fakeRandom };
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/** The marker the SDK wraps secret values in on the wire. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface RecordedResource {
+    /** Type token, e.g. `kubernetes:core/v1:Secret`. */
+    type: string;
+    /** Logical (Pulumi) name. */
+    name: string;
+    /** Inputs with secrets unwrapped; unknown values (preview) are `UNKNOWN_VALUE`. */
+    inputs: any;
+    /** Inputs exactly as the mock monitor received them (secrets wrapped). */
+    rawInputs: any;
+    /** Dotted paths of inputs that arrived as secrets. */
+    secretPaths: string[];
+    /** Provider reference (`urn::id`) if an explicit provider was given. */
+    provider?: string;
+    /** false for component resources. */
+    custom: boolean;
+    id?: string;
+}
+
+export interface RecordedCall {
+    token: string;
+    inputs: any;
+}
+
+export const UNKNOWN_VALUE = "<unknown>";
+
+/** Recursively unwraps secret markers and records where they were. */
+export function unwrapSecrets(value: any, path = "", secrets: string[] = []): any {
+    if (value === UNKNOWN) return UNKNOWN_VALUE;
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secrets));
+    if (value && typeof value === "object") {
+        if (value[SECRET_SIG] === SECRET_VALUE) {
+            secrets.push(path || "(root)");
+            return unwrapSecrets(value.value, path, []);
+        }
+        const out: any = {};
+        for (const [k, v] of Object.entries(value)) out[k] = unwrapSecrets(v, path ? `${path}.${k}` : k, secrets);
+        return out;
+    }
+    return value;
+}
+
+export interface RunOptions {
+    /** Stack (environment) name. */
+    stack?: string;
+    /** Run as `pulumi preview`: outputs the mocks do not return are unknown and applies do not run. */
+    preview?: boolean;
+    /** Stack config as `{ "postgres-access:database": {...} }` or plain keys (`database`), objects allowed. */
+    config?: Record<string, unknown>;
+    /** Per-invoke results (token → result), merged over the defaults. */
+    calls?: Record<string, (inputs: any) => any>;
+}
+
+export interface RunResult<T> {
+    result: T;
+    resources: RecordedResource[];
+    calls: RecordedCall[];
+    /** Resources of one type token. */
+    ofType(type: string): RecordedResource[];
+    /** The one resource of that type whose logical name is `name` (throws if absent). */
+    byName(type: string, name: string): RecordedResource;
+}
+
+const defaultCalls: Record<string, (inputs: any) => any> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/deployer", userId: "AIDAEXAMPLE" }),
+    "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
+};
+
+/**
+ * Sets the mocks and config, runs `fn` (which registers resources), waits until every registration has
+ * reached the mock monitor, and returns what was registered.
+ */
+export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions = {}): Promise<RunResult<Awaited<T>>> {
+    const stack = options.stack ?? "dev";
+    const preview = options.preview ?? false;
+    const resources: RecordedResource[] = [];
+    const calls: RecordedCall[] = [];
+    const callTable = { ...defaultCalls, ...(options.calls ?? {}) };
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const secretPaths: string[] = [];
+                const inputs = unwrapSecrets(args.inputs, "", secretPaths);
+                const record: RecordedResource = {
+                    type: args.type,
+                    name: args.name,
+                    inputs,
+                    rawInputs: args.inputs,
+                    secretPaths,
+                    provider: args.provider,
+                    custom: args.custom ?? true,
+                };
+                resources.push(record);
+                const id = preview ? undefined : `${args.name}-id`;
+                record.id = id;
+                const outputs = preview ? {} : mockOutputs(args.type, args.name, inputs);
+                return { id: id as string, state: { ...args.inputs, ...outputs } };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                const inputs = unwrapSecrets(args.inputs);
+                calls.push({ token: args.token, inputs });
+                const handler = callTable[args.token];
+                if (!handler) throw new Error(`no mock for invoke ${args.token}`);
+                return handler(inputs);
+            },
+        },
+        "postgres-access",
+        stack,
+        preview,
+    );
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(options.config ?? {})) {
+        const fullKey = key.includes(":") ? key : `postgres-access:${key}`;
+        config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    pulumi.runtime.setAllConfig(config, []);
+    const result = await fn();
+    await settings.waitForRPCs();
+    return {
+        result: result as Awaited<T>,
+        resources,
+        calls,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        byName(type, name) {
+            const found = resources.find((r) => r.type === type && r.name === name);
+            if (!found) throw new Error(`no ${type} named ${name}; have: ${resources.filter((r) => r.type === type).map((r) => r.name).join(", ")}`);
+            return found;
+        },
+    };
+}
+
+/** Resolves an Output's value (undefined when unknown, as in preview). */
+export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+}
+
+/** Whether an Output is a secret. */
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return pulumi.isSecret(output) as Promise<boolean>;
+}
+
+/** Whether an Output is known (false for computed values during preview). */
+export async function isKnown(output: pulumi.Output<unknown>): Promise<boolean> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (output as any).isKnown as Promise<boolean>;
+}
