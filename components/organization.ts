@@ -36,10 +36,13 @@ export class Organization extends pulumi.ComponentResource {
     public readonly database: pulumi.Output<string>;
     /** Per app: what it gets. */
     public readonly apps: AppAccess[];
+    /** The organization's name. */
+    public readonly organizationName: string;
 
     constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:Organization", name, args, opts);
         const org = args.organization;
+        this.organizationName = org.name;
         const names = organizationNames(org.name);
 
         const namespaceBundle = new OrganizationNamespace(`${name}-namespace`, {

@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PostgresServer, clientSslMode } from "./database/postgresServer";
+import { ConnectionSettings } from "./connectionInfo";
+import { appNames, AppNames } from "./naming";
+import { AppSpec, OrganizationSpec } from "./types";
+import { OrganizationDatabase } from "./postgres/organizationDatabase";
+import { AppLogin } from "./postgres/appLogin";
+import { DatabaseSecret } from "./kubernetes/databaseSecret";
+
+/** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
+export const POD_CA_PATH = "/etc/postgres-access/ca.crt";
+
+/** Shared platform pieces (AWS, Vault) the per-app delivery needs; absent when not configured. */
+export interface AppPlatform {
+    /** Annotations for an app's ServiceAccount (e.g. the IRSA role ARN). */
+    serviceAccountAnnotations?(organization: OrganizationSpec, app: AppSpec): pulumi.Input<Record<string, pulumi.Input<string>>> | undefined;
+}
+
+export interface AppAccessArgs {
+    /** Environment (stack) name. */
+    env: string;
+    /** The app's organization. */
+    organization: OrganizationSpec;
+    /** The app. */
+    app: AppSpec;
+    /** The server. */
+    server: PostgresServer;
+    /** The organization's database and group roles. */
+    database: OrganizationDatabase;
+    /** The organization's namespace. */
+    namespace: pulumi.Input<string>;
+    /** Shared AWS / Vault pieces. */
+    platform: AppPlatform;
+}
+
+/** How an app authenticates, in words (plan output, README, stack exports). */
+export function describeAuthentication(app: AppSpec, server: PostgresServer): string {
+    const tls = server.tls === "mtls"
+        ? "TLS with its SPIFFE client certificate (clientcert=verify-ca) and"
+        : server.tls === "verify-full" ? "TLS (verify-full against the server CA) and" : "TLS (sslmode=require) and";
+    const how: Record<AppSpec["credentials"], string> = {
+        kubernetes: "a generated password (scram-sha-256) from a Kubernetes Secret",
+        secretsmanager: "a generated password (scram-sha-256) from AWS Secrets Manager through its IRSA role",
+        "vault-static": "a password Vault rotates (static role) read with its ServiceAccount's Kubernetes auth",
+        "vault-dynamic": "a short-lived user Vault creates per lease (dynamic role) read with its ServiceAccount's Kubernetes auth",
+    };
+    return `${tls} ${how[app.credentials]}`;
+}
+
+/**
+ * One app's access end to end: its least-privilege LOGIN role (unless Vault creates users on demand) and
+ * its credential delivery (Secret, Secrets Manager + SecretProviderClass, or Vault).
+ */
+export class AppAccess extends pulumi.ComponentResource {
+    /** Every name derived for the app. */
+    public readonly names: AppNames;
+    /** The app's name. */
+    public readonly appName: string;
+    /** The login role (static credentials); undefined for vault-dynamic. */
+    public readonly login?: AppLogin;
+    /** Connection settings (no password). */
+    public readonly settings: pulumi.Output<ConnectionSettings>;
+    /** How the app authenticates. */
+    public readonly authentication: string;
+    /** Where the app's credentials are delivered (object names in its namespace). */
+    public readonly delivered: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: AppAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:AppAccess", name, {}, opts);
+        const { app, organization, server, database } = args;
+        this.appName = app.name;
+        this.names = appNames(organization.name, app.name, args.env, app.isDefaultApp);
+        this.authentication = describeAuthentication(app, server);
+        const groupRole = database.groupRoles[app.access];
+
+        if (app.credentials !== "vault-dynamic") {
+            this.login = new AppLogin(`${name}-login`, {
+                roleName: this.names.loginRole,
+                access: app.access,
+                groupRole: groupRole.name,
+                connectionLimit: app.connectionLimit,
+                passwordManagedBy: app.credentials === "vault-static" ? "vault" : "pulumi",
+            }, { parent: this, dependsOn: database.privilegesReady });
+        }
+
+        const sslmode = clientSslMode(server.tls);
+        this.settings = pulumi.all([server.host, server.port, database.databaseName]).apply(([host, port, db]) => ({
+            host,
+            port,
+            database: db,
+            username: this.names.loginRole,
+            sslmode,
+            ...(sslmode === "verify-full" ? { sslrootcert: POD_CA_PATH } : {}),
+        }));
+
+        switch (app.credentials) {
+            case "kubernetes": {
+                const secret = new DatabaseSecret(`${name}-secret`, {
+                    namespace: args.namespace,
+                    secretName: this.names.secret,
+                    settings: this.settings,
+                    password: this.login!.password,
+                    caCertPem: server.caCertPem,
+                    labels: { "app.kubernetes.io/name": app.name },
+                }, { parent: this, dependsOn: [this.login!] });
+                this.delivered = pulumi.output({ secret: this.names.secret }).apply((d) => d);
+                void secret;
+                break;
+            }
+            default:
+                throw new Error(`app ${organization.name}/${app.name}: credentials "${app.credentials}" are not wired yet`);
+        }
+        this.registerOutputs({ settings: this.settings });
+    }
+}

@@ -1,0 +1,261 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { PostgresServer, ServerTlsMode } from "./postgresServer";
+import { DEFAULT_SERVER_PATHS, ServerPaths, renderPgHba, serverSettings, settingsAsArgs } from "./serverConfig";
+import { RESTRICTED_POD_SECURITY_LABELS, managedLabels } from "../kubernetes/organizationNamespace";
+
+/** uid/gid of the `postgres` user in the official image. */
+export const POSTGRES_UID = 999;
+export const POSTGRES_PORT = 5432;
+/** Data volume mount; PGDATA lives one level below, so initdb never meets lost+found. */
+export const DATA_MOUNT = "/var/lib/postgresql/data";
+export const PGDATA = `${DATA_MOUNT}/pgdata`;
+
+export interface StatefulSetPostgresArgs {
+    /** Namespace for the server (created here, Pod Security "restricted"). */
+    namespace: string;
+    /** PostgreSQL major version. */
+    version: string;
+    /** Container image; defaults to the official `postgres:<version>-bookworm`. */
+    image?: string;
+    /** TLS mode the server enforces. */
+    tls: ServerTlsMode;
+    /** Size of the data volume (PVC template). */
+    storageSize: string;
+    /** StorageClass of the data volume. */
+    storageClassName?: string;
+    /** Container resources. */
+    resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+    /** max_connections. */
+    maxConnections: number;
+    /** Namespaces whose pods may connect on 5432 (the organizations'). */
+    clientNamespaces: string[];
+    /** Extra DNS names / IPs for the server certificate (e.g. the adminEndpoint host used with verify-full). */
+    extraCertificateNames?: string[];
+    /** Service name (also the StatefulSet's). */
+    serviceName?: string;
+}
+
+/** The admin login inside the in-cluster server. */
+export const ADMIN_USER = "postgres";
+
+/** Pod and container security settings meeting Pod Security "restricted". */
+export function restrictedSecurityContexts(uid: number): { pod: k8s.types.input.core.v1.PodSecurityContext; container: k8s.types.input.core.v1.SecurityContext } {
+    return {
+        pod: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
+            fsGroupChangePolicy: "OnRootMismatch",
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        container: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+    };
+}
+
+/**
+ * PostgreSQL as a hardened single-replica StatefulSet: generated admin password (secret), a private CA and
+ * server certificate, TLS-only pg_hba with scram-sha-256, a Pod Security "restricted" pod, probes,
+ * requests/limits, PGDATA below the mount, a retained PVC, headless and client Services, and a
+ * NetworkPolicy admitting 5432 only from the organizations' namespaces.
+ *
+ * No PodDisruptionBudget: with one replica any PDB that protects the pod also blocks every node drain.
+ */
+export class StatefulSetPostgres extends pulumi.ComponentResource implements PostgresServer {
+    public readonly engine = "statefulset" as const;
+    public readonly majorVersion: string;
+    public readonly host: pulumi.Output<string>;
+    public readonly port: pulumi.Output<number>;
+    public readonly adminUsername: pulumi.Output<string>;
+    public readonly adminPassword: pulumi.Output<string>;
+    public readonly adminIsSuperuser = true;
+    public readonly caCertPem: pulumi.Output<string>;
+    public readonly tls: ServerTlsMode;
+    /** The rendered pg_hba.conf. */
+    public readonly pgHba: string;
+    /** The server settings passed as `-c` flags. */
+    public readonly settings: Record<string, string>;
+    /** The StatefulSet (for dependsOn and for tests). */
+    public readonly statefulSet: k8s.apps.v1.StatefulSet;
+    /** Name of the namespace. */
+    public readonly namespaceName: pulumi.Output<string>;
+
+    constructor(name: string, args: StatefulSetPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:StatefulSetPostgres", name, {}, opts);
+        const serviceName = args.serviceName ?? "postgres";
+        const labels = managedLabels({ "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": serviceName });
+        const selector = { "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": serviceName };
+        this.majorVersion = args.version;
+        this.tls = args.tls;
+
+        const namespace = new k8s.core.v1.Namespace(name, {
+            metadata: { name: args.namespace, labels: { ...managedLabels(), ...RESTRICTED_POD_SECURITY_LABELS } },
+        }, { parent: this });
+        const ns = namespace.metadata.name;
+        const inNamespace = { parent: this, dependsOn: [namespace] };
+        const host = `${serviceName}.${args.namespace}.svc.cluster.local`;
+
+        // Admin password: generated, secret, stored in a Secret for the pod; never handed to apps.
+        const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
+        const adminSecret = new k8s.core.v1.Secret(`${name}-admin`, {
+            metadata: { name: `${serviceName}-admin`, namespace: ns, labels },
+            type: "Opaque",
+            stringData: { POSTGRES_USER: ADMIN_USER, POSTGRES_PASSWORD: pulumi.secret(adminPassword.result) },
+        }, { ...inNamespace, additionalSecretOutputs: ["data", "stringData"] });
+
+        // A private CA and a server certificate for every name clients use.
+        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] });
+        const caCert = new tls.SelfSignedCert(`${name}-ca`, {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            validityPeriodHours: 24 * 365 * 10,
+            subject: { commonName: `postgres-access ${args.namespace}/${serviceName} CA`, organization: "postgres-access" },
+            allowedUses: ["cert_signing", "crl_signing"],
+        }, { parent: this });
+        const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] });
+        const dnsNames = [serviceName, `${serviceName}.${args.namespace}`, `${serviceName}.${args.namespace}.svc`, host, `*.${serviceName}-headless.${args.namespace}.svc.cluster.local`];
+        const extra = args.extraCertificateNames ?? [];
+        const serverCert = new tls.LocallySignedCert(`${name}-server-cert`, {
+            certRequestPem: new tls.CertRequest(`${name}-server-csr`, {
+                privateKeyPem: serverKey.privateKeyPem,
+                subject: { commonName: host, organization: "postgres-access" },
+                dnsNames: [...dnsNames, ...extra.filter((n) => !/^[0-9.:]+$/.test(n))],
+                ipAddresses: extra.filter((n) => /^[0-9.:]+$/.test(n)),
+            }, { parent: this }).certRequestPem,
+            caPrivateKeyPem: caKey.privateKeyPem,
+            caCertPem: caCert.certPem,
+            validityPeriodHours: 24 * 365,
+            earlyRenewalHours: 24 * 30,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        }, { parent: this });
+        const tlsSecret = new k8s.core.v1.Secret(`${name}-tls`, {
+            metadata: { name: `${serviceName}-tls`, namespace: ns, labels },
+            type: "kubernetes.io/tls",
+            stringData: {
+                "tls.crt": serverCert.certPem,
+                "tls.key": pulumi.secret(serverKey.privateKeyPem),
+                "ca.crt": caCert.certPem,
+            },
+        }, { ...inNamespace, additionalSecretOutputs: ["data", "stringData"] });
+
+        const paths: ServerPaths = DEFAULT_SERVER_PATHS;
+        const configOptions = { tls: args.tls, adminUser: ADMIN_USER, maxConnections: args.maxConnections };
+        this.pgHba = renderPgHba(configOptions);
+        this.settings = serverSettings(configOptions, paths);
+        const hbaConfig = new k8s.core.v1.ConfigMap(`${name}-hba`, {
+            metadata: { name: `${serviceName}-hba`, namespace: ns, labels },
+            data: { "pg_hba.conf": this.pgHba },
+        }, inNamespace);
+
+        const headless = new k8s.core.v1.Service(`${name}-headless`, {
+            metadata: { name: `${serviceName}-headless`, namespace: ns, labels },
+            spec: { clusterIP: "None", publishNotReadyAddresses: true, selector, ports: [{ name: "postgresql", port: POSTGRES_PORT, targetPort: "postgresql" }] },
+        }, inNamespace);
+        const clientService = new k8s.core.v1.Service(`${name}-client`, {
+            metadata: { name: serviceName, namespace: ns, labels },
+            spec: { type: "ClusterIP", selector, ports: [{ name: "postgresql", port: POSTGRES_PORT, targetPort: "postgresql" }] },
+        }, inNamespace);
+
+        const security = restrictedSecurityContexts(POSTGRES_UID);
+        const isReady = ["pg_isready", "--host=127.0.0.1", `--port=${POSTGRES_PORT}`, `--username=${ADMIN_USER}`, "--dbname=postgres"];
+        this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
+            metadata: { name: serviceName, namespace: ns, labels },
+            spec: {
+                serviceName: headless.metadata.name,
+                replicas: 1,
+                podManagementPolicy: "OrderedReady",
+                updateStrategy: { type: "RollingUpdate" },
+                selector: { matchLabels: selector },
+                persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                template: {
+                    metadata: {
+                        labels: { ...labels, ...selector },
+                        annotations: { "postgres-access/pg-hba-sha": pulumi.output(this.pgHba).apply(sha) },
+                    },
+                    spec: {
+                        automountServiceAccountToken: false,
+                        enableServiceLinks: false,
+                        securityContext: security.pod,
+                        terminationGracePeriodSeconds: 60,
+                        containers: [{
+                            name: "postgres",
+                            image: args.image ?? `docker.io/library/postgres:${args.version}-bookworm`,
+                            args: settingsAsArgs(this.settings),
+                            ports: [{ name: "postgresql", containerPort: POSTGRES_PORT, protocol: "TCP" }],
+                            env: [
+                                { name: "PGDATA", value: PGDATA },
+                                { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: adminSecret.metadata.name, key: "POSTGRES_USER" } } },
+                                { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: adminSecret.metadata.name, key: "POSTGRES_PASSWORD" } } },
+                                { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --auth-local=peer --data-checksums" },
+                            ],
+                            resources: args.resources,
+                            securityContext: security.container,
+                            readinessProbe: { exec: { command: isReady }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                            livenessProbe: { exec: { command: isReady }, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+                            startupProbe: { exec: { command: isReady }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
+                            volumeMounts: [
+                                { name: "data", mountPath: DATA_MOUNT },
+                                { name: "tls", mountPath: "/etc/postgresql/tls", readOnly: true },
+                                { name: "hba", mountPath: "/etc/postgresql/pg_hba.conf", subPath: "pg_hba.conf", readOnly: true },
+                                { name: "run", mountPath: "/var/run/postgresql" },
+                                { name: "tmp", mountPath: "/tmp" },
+                            ],
+                        }],
+                        volumes: [
+                            // 0640 root:postgres (fsGroup) is a key mode PostgreSQL accepts for root-owned files.
+                            { name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o640 } },
+                            { name: "hba", configMap: { name: hbaConfig.metadata.name, defaultMode: 0o444 } },
+                            { name: "run", emptyDir: {} },
+                            { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                        ],
+                    },
+                },
+                volumeClaimTemplates: [{
+                    metadata: { name: "data", labels },
+                    spec: {
+                        accessModes: ["ReadWriteOnce"],
+                        storageClassName: args.storageClassName,
+                        resources: { requests: { storage: args.storageSize } },
+                    },
+                }],
+            },
+        }, { ...inNamespace, dependsOn: [namespace, clientService], retainOnDelete: false });
+
+        new k8s.networking.v1.NetworkPolicy(`${name}-ingress`, {
+            metadata: { name: `${serviceName}-ingress`, namespace: ns, labels },
+            spec: {
+                podSelector: { matchLabels: selector },
+                policyTypes: ["Ingress"],
+                ingress: [{
+                    from: [{ namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: args.clientNamespaces.length ? args.clientNamespaces : ["-none-"] }] } }],
+                    ports: [{ protocol: "TCP", port: POSTGRES_PORT }],
+                }],
+            },
+        }, inNamespace);
+
+        this.namespaceName = ns;
+        this.host = pulumi.all([clientService.metadata.name, ns]).apply(([svc, n]) => `${svc}.${n}.svc.cluster.local`);
+        this.port = pulumi.output(POSTGRES_PORT);
+        this.adminUsername = pulumi.output(ADMIN_USER);
+        this.adminPassword = pulumi.secret(adminPassword.result);
+        this.caCertPem = caCert.certPem;
+        this.registerOutputs({ host: this.host, port: this.port, adminUsername: this.adminUsername, caCertPem: this.caCertPem });
+    }
+}
+
+function sha(text: string): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("crypto").createHash("sha256").update(text).digest("hex").slice(0, 16);
+}

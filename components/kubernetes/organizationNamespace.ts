@@ -1,0 +1,132 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+/** Pod Security Admission labels enforcing the "restricted" level. */
+export const RESTRICTED_POD_SECURITY_LABELS: Record<string, string> = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+};
+
+/** Labels postgres-access puts on everything it manages. */
+export function managedLabels(extra: Record<string, string> = {}): Record<string, string> {
+    return { "app.kubernetes.io/managed-by": "postgres-access", ...extra };
+}
+
+export interface OrganizationNamespaceArgs {
+    /** Namespace name (the organization's name). */
+    name: string;
+    /** ResourceQuota of the namespace. */
+    quota: { cpu: string; memory: string; pods: number };
+    /** One ServiceAccount per app, with annotations (e.g. the IRSA role ARN). */
+    serviceAccounts: {
+        name: string;
+        annotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+        /**
+         * Mount the API token into pods by default. Only apps that log in to Vault with it need that;
+         * IRSA uses its own projected token, so the default is false.
+         */
+        automountToken?: boolean;
+    }[];
+    /** Database port, for the egress rule. */
+    databasePort: pulumi.Input<number>;
+    /**
+     * Where the database is: the server's namespace (in-cluster StatefulSet) or CIDR blocks (RDS subnets).
+     * Egress to it on `databasePort` is the only non-DNS egress the namespace allows.
+     */
+    databaseEgress: { namespace?: string; cidrBlocks?: string[] };
+    /** Extra egress (e.g. Vault's address) as CIDR blocks and port; optional. */
+    extraEgress?: { cidrBlocks: string[]; port: number }[];
+}
+
+/**
+ * An organization's namespace bundle: the namespace (Pod Security "restricted" enforced), a ResourceQuota,
+ * a LimitRange giving containers defaults, a default-deny NetworkPolicy plus egress to DNS and to the
+ * database only, and one ServiceAccount per app.
+ */
+export class OrganizationNamespace extends pulumi.ComponentResource {
+    /** The namespace's name (resolves once it exists). */
+    public readonly namespaceName: pulumi.Output<string>;
+    /** ServiceAccounts by name. */
+    public readonly serviceAccounts: Record<string, k8s.core.v1.ServiceAccount>;
+
+    constructor(name: string, args: OrganizationNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:OrganizationNamespace", name, {}, opts);
+        const labels = managedLabels({ "postgres-access/organization": args.name });
+        const namespace = new k8s.core.v1.Namespace(`${name}`, {
+            metadata: { name: args.name, labels: { ...labels, ...RESTRICTED_POD_SECURITY_LABELS } },
+        }, { parent: this });
+        const ns = namespace.metadata.name;
+        const child = { parent: this, dependsOn: [namespace] };
+
+        new k8s.core.v1.ResourceQuota(`${name}-quota`, {
+            metadata: { name: "organization-quota", namespace: ns, labels },
+            spec: {
+                hard: {
+                    "requests.cpu": args.quota.cpu,
+                    "limits.cpu": args.quota.cpu,
+                    "requests.memory": args.quota.memory,
+                    "limits.memory": args.quota.memory,
+                    pods: String(args.quota.pods),
+                },
+            },
+        }, child);
+
+        new k8s.core.v1.LimitRange(`${name}-limits`, {
+            metadata: { name: "container-defaults", namespace: ns, labels },
+            spec: {
+                limits: [{
+                    type: "Container",
+                    default: { cpu: "500m", memory: "512Mi" },
+                    defaultRequest: { cpu: "100m", memory: "128Mi" },
+                }],
+            },
+        }, child);
+
+        new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
+            metadata: { name: "default-deny", namespace: ns, labels },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        }, child);
+
+        const databaseTo: k8s.types.input.networking.v1.NetworkPolicyPeer[] = [];
+        if (args.databaseEgress.namespace) {
+            databaseTo.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.databaseEgress.namespace } } });
+        }
+        for (const cidr of args.databaseEgress.cidrBlocks ?? []) {
+            databaseTo.push({ ipBlock: { cidr } });
+        }
+        if (databaseTo.length === 0) {
+            throw new Error(`OrganizationNamespace ${name}: databaseEgress needs a namespace or cidrBlocks`);
+        }
+        new k8s.networking.v1.NetworkPolicy(`${name}-egress`, {
+            metadata: { name: "allow-dns-and-database", namespace: ns, labels },
+            spec: {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+                    },
+                    { to: databaseTo, ports: [{ protocol: "TCP", port: args.databasePort }] },
+                    ...(args.extraEgress ?? []).map((e) => ({
+                        to: e.cidrBlocks.map((cidr) => ({ ipBlock: { cidr } })),
+                        ports: [{ protocol: "TCP", port: e.port }],
+                    })),
+                ],
+            },
+        }, child);
+
+        this.serviceAccounts = {};
+        for (const sa of args.serviceAccounts) {
+            this.serviceAccounts[sa.name] = new k8s.core.v1.ServiceAccount(`${name}-${sa.name}`, {
+                metadata: { name: sa.name, namespace: ns, labels, annotations: sa.annotations },
+                automountServiceAccountToken: sa.automountToken ?? false,
+            }, child);
+        }
+
+        this.namespaceName = ns;
+        this.registerOutputs({ namespaceName: ns });
+    }
+}

@@ -1,0 +1,79 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import * as random from "@pulumi/random";
+import { AccessLevel } from "../types";
+
+export interface AppLoginArgs {
+    /** PostgreSQL role name of the login. */
+    roleName: string;
+    /** Access level; the login becomes a member of exactly this group role. */
+    access: AccessLevel;
+    /** Name of the organization's group role for `access`. */
+    groupRole: pulumi.Input<string>;
+    /** CONNECTION LIMIT of the login. */
+    connectionLimit: number;
+    /**
+     * Who manages the password after creation. `pulumi` (default): a secret RandomPassword that Pulumi
+     * keeps. `vault`: Vault's static role rotates it, so Pulumi sets an initial password only once
+     * (write-only `passwordWo`) and never fights the rotation.
+     */
+    passwordManagedBy?: "pulumi" | "vault";
+}
+
+/** Options every app login gets: a LOGIN role with no elevated attribute, privileges only through its group. */
+export function loginRoleSettings(args: AppLoginArgs): postgresql.RoleArgs {
+    return {
+        name: args.roleName,
+        login: true,
+        inherit: true,
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        replication: false,
+        bypassRowLevelSecurity: false,
+        connectionLimit: args.connectionLimit,
+        roles: [args.groupRole],
+        // Owner apps act as the owner group role, so every object they create belongs to the group and the
+        // group's default privileges give readwrite/readonly apps access to it.
+        assumeRole: args.access === "owner" ? args.groupRole : undefined,
+    };
+}
+
+/**
+ * One app's PostgreSQL LOGIN role: a member of exactly its organization's group role for its access level,
+ * never SUPERUSER/CREATEROLE/CREATEDB/BYPASSRLS/REPLICATION, with a connection limit, and a generated
+ * password kept as a Pulumi secret.
+ */
+export class AppLogin extends pulumi.ComponentResource {
+    /** The login role name. */
+    public readonly username: pulumi.Output<string>;
+    /** The password (secret); for Vault-managed logins only the initial one, rotated away by Vault. */
+    public readonly password: pulumi.Output<string>;
+    /** The role resource (for dependsOn). */
+    public readonly role: postgresql.Role;
+
+    constructor(name: string, args: AppLoginArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:AppLogin", name, {}, opts);
+        const managedBy = args.passwordManagedBy ?? "pulumi";
+        const password = new random.RandomPassword(`${name}-password`, {
+            length: 32,
+            special: true,
+            // Characters that are safe in connection strings once URL-encoded and in shells.
+            overrideSpecial: "-_.~!*",
+            minLower: 1,
+            minUpper: 1,
+            minNumeric: 1,
+        }, { parent: this });
+        const secretPassword = pulumi.secret(password.result);
+        const settings = loginRoleSettings(args);
+        this.role = new postgresql.Role(`${name}-role`, {
+            ...settings,
+            ...(managedBy === "pulumi"
+                ? { password: secretPassword }
+                : { passwordWo: secretPassword, passwordWoVersion: "1" }),
+        }, { parent: this, additionalSecretOutputs: ["password", "passwordWo"] });
+        this.username = this.role.name;
+        this.password = secretPassword;
+        this.registerOutputs({ username: this.username });
+    }
+}

@@ -1,0 +1,155 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import { OrganizationNames } from "../naming";
+import { AccessLevel } from "../types";
+
+/** Table privileges of each group role (the owner role owns the objects and so has them all). */
+export const TABLE_PRIVILEGES: Record<Exclude<AccessLevel, "owner">, string[]> = {
+    readwrite: ["SELECT", "INSERT", "UPDATE", "DELETE"],
+    readonly: ["SELECT"],
+};
+
+/** Sequence privileges of each group role (readwrite needs nextval: USAGE + UPDATE). */
+export const SEQUENCE_PRIVILEGES: Record<Exclude<AccessLevel, "owner">, string[]> = {
+    readwrite: ["USAGE", "SELECT", "UPDATE"],
+    readonly: ["SELECT"],
+};
+
+/** The schema every organization database uses. */
+export const APP_SCHEMA = "public";
+
+export interface OrganizationDatabaseArgs {
+    /** The organization's derived names (database, group roles). */
+    names: OrganizationNames;
+    /** CONNECTION LIMIT of the database. */
+    connectionLimit: number;
+}
+
+/**
+ * One organization inside PostgreSQL: its own database owned by a NOLOGIN `owner` group role,
+ * `readwrite` and `readonly` group roles with default privileges on everything the owner creates, and
+ * nothing for PUBLIC (`REVOKE ALL ON DATABASE … FROM PUBLIC`, and on schema public).
+ *
+ * Pass the explicit postgresql provider of the server as `provider` in the resource options.
+ */
+export class OrganizationDatabase extends pulumi.ComponentResource {
+    /** Name of the database. */
+    public readonly databaseName: pulumi.Output<string>;
+    /** Group role per access level; apps get privileges only through membership in one of these. */
+    public readonly groupRoles: Record<AccessLevel, postgresql.Role>;
+
+    constructor(name: string, args: OrganizationDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:OrganizationDatabase", name, {}, opts);
+        const names = args.names;
+        const child = { parent: this };
+
+        const groupRole = (level: AccessLevel, roleName: string) =>
+            new postgresql.Role(`${name}-${level}`, {
+                name: roleName,
+                login: false,
+                inherit: true,
+                superuser: false,
+                createDatabase: false,
+                createRole: false,
+                replication: false,
+                bypassRowLevelSecurity: false,
+            }, child);
+        const owner = groupRole("owner", names.ownerRole);
+        const readwrite = groupRole("readwrite", names.readwriteRole);
+        const readonly = groupRole("readonly", names.readonlyRole);
+        this.groupRoles = { owner, readwrite, readonly };
+
+        // Stateful: a rename of the organization must not drop its data (protect is the user's choice via
+        // transformations; here we keep the database on `pulumi destroy` of the component by default).
+        const database = new postgresql.Database(`${name}-database`, {
+            name: names.database,
+            owner: owner.name,
+            connectionLimit: args.connectionLimit,
+            encoding: "UTF8",
+            template: "template0",
+            allowConnections: true,
+        }, { ...child, retainOnDelete: true });
+
+        const revokeDatabaseFromPublic = new postgresql.Grant(`${name}-revoke-database-public`, {
+            database: database.name,
+            role: "public",
+            objectType: "database",
+            privileges: [],
+        }, child);
+        const revokeSchemaFromPublic = new postgresql.Grant(`${name}-revoke-schema-public`, {
+            database: database.name,
+            schema: APP_SCHEMA,
+            role: "public",
+            objectType: "schema",
+            privileges: [],
+        }, { ...child, dependsOn: [revokeDatabaseFromPublic] });
+
+        // The owner creates objects in the schema (on PostgreSQL 14 schema public belongs to the bootstrap
+        // superuser, so CREATE is granted explicitly; on 15+ the database owner owns it already).
+        const ownerSchema = new postgresql.Grant(`${name}-owner-schema`, {
+            database: database.name,
+            schema: APP_SCHEMA,
+            role: owner.name,
+            objectType: "schema",
+            privileges: ["CREATE", "USAGE"],
+        }, { ...child, dependsOn: [revokeSchemaFromPublic] });
+
+        const grants: pulumi.Resource[] = [ownerSchema];
+        for (const level of ["readwrite", "readonly"] as const) {
+            const role = this.groupRoles[level];
+            const connect = new postgresql.Grant(`${name}-${level}-connect`, {
+                database: database.name,
+                role: role.name,
+                objectType: "database",
+                privileges: ["CONNECT"],
+            }, { ...child, dependsOn: [revokeDatabaseFromPublic] });
+            const usage = new postgresql.Grant(`${name}-${level}-schema`, {
+                database: database.name,
+                schema: APP_SCHEMA,
+                role: role.name,
+                objectType: "schema",
+                privileges: ["USAGE"],
+            }, { ...child, dependsOn: [revokeSchemaFromPublic] });
+            const tables = new postgresql.Grant(`${name}-${level}-tables`, {
+                database: database.name,
+                schema: APP_SCHEMA,
+                role: role.name,
+                objectType: "table",
+                objects: [],
+                privileges: TABLE_PRIVILEGES[level],
+            }, { ...child, dependsOn: [usage] });
+            const sequences = new postgresql.Grant(`${name}-${level}-sequences`, {
+                database: database.name,
+                schema: APP_SCHEMA,
+                role: role.name,
+                objectType: "sequence",
+                objects: [],
+                privileges: SEQUENCE_PRIVILEGES[level],
+            }, { ...child, dependsOn: [usage] });
+            const defaultTables = new postgresql.DefaultPrivileges(`${name}-${level}-default-tables`, {
+                database: database.name,
+                schema: APP_SCHEMA,
+                owner: owner.name,
+                role: role.name,
+                objectType: "table",
+                privileges: TABLE_PRIVILEGES[level],
+            }, { ...child, dependsOn: [usage] });
+            const defaultSequences = new postgresql.DefaultPrivileges(`${name}-${level}-default-sequences`, {
+                database: database.name,
+                schema: APP_SCHEMA,
+                owner: owner.name,
+                role: role.name,
+                objectType: "sequence",
+                privileges: SEQUENCE_PRIVILEGES[level],
+            }, { ...child, dependsOn: [usage] });
+            grants.push(connect, usage, tables, sequences, defaultTables, defaultSequences);
+        }
+        this.privilegesReady = grants;
+
+        this.databaseName = database.name;
+        this.registerOutputs({ databaseName: this.databaseName });
+    }
+
+    /** Grants and default privileges; app logins depend on them so they never see a half-set-up database. */
+    public readonly privilegesReady: pulumi.Resource[];
+}

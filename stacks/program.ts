@@ -1,0 +1,121 @@
+/**
+ * The stack program: read and validate the config, create the server, then every organization.
+ * `createStack()` is what `stacks/index.ts` (pulumi up / preview), the offline plan and the tests run.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import { StackConfig, parseStackConfig } from "./config";
+import { PostgresServer, clientSslMode } from "../components/database/postgresServer";
+import { StatefulSetPostgres } from "../components/database/statefulSetPostgres";
+import { Organization } from "../components/organization";
+import { AppPlatform } from "../components/appAccess";
+
+/**
+ * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys
+ * the program does not know, so a misspelt key is reported instead of silently ignored.
+ */
+export function readRawConfig(): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+        const [project, key] = fullKey.split(":", 2);
+        if (project !== "postgres-access" || key === undefined) continue;
+        try {
+            raw[key] = JSON.parse(text);
+        } catch {
+            raw[key] = text;
+        }
+    }
+    return raw;
+}
+
+/** What the program exports and the plan prints. */
+export interface StackOutputs {
+    config: StackConfig;
+    server: PostgresServer;
+    organizations: Organization[];
+}
+
+function createServer(config: StackConfig): PostgresServer {
+    const db = config.database;
+    if (db.engine === "statefulset") {
+        const sts = db.statefulset ?? { namespace: "postgres", storageSize: "20Gi", resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } }, maxConnections: 200 };
+        return new StatefulSetPostgres("postgres", {
+            namespace: sts.namespace,
+            version: db.version,
+            image: sts.image,
+            tls: db.tls,
+            storageSize: sts.storageSize,
+            storageClassName: sts.storageClassName,
+            resources: sts.resources,
+            maxConnections: sts.maxConnections,
+            clientNamespaces: config.organizations.map((o) => o.name),
+            extraCertificateNames: db.adminEndpoint ? [db.adminEndpoint.host] : [],
+        }, { protect: false });
+    }
+    throw new Error(`database.engine "${db.engine}" is not wired yet`);
+}
+
+/**
+ * The explicit postgresql provider every database resource uses: the server's admin login, reached
+ * through `adminEndpoint` when set (port-forward, NodePort, tunnel), always over TLS.
+ */
+export function createAdminProvider(config: StackConfig, server: PostgresServer): postgresql.Provider {
+    const endpoint = config.database.adminEndpoint;
+    return new postgresql.Provider("postgres-admin", {
+        host: endpoint ? endpoint.host : server.host,
+        port: endpoint ? endpoint.port : server.port,
+        username: server.adminUsername,
+        password: server.adminPassword,
+        database: "postgres",
+        sslmode: clientSslMode(server.tls) === "verify-full" && !endpoint ? "verify-full" : "require",
+        superuser: server.adminIsSuperuser,
+        connectTimeout: 30,
+        expectedVersion: server.majorVersion,
+    });
+}
+
+/** Builds the whole stack from validated config. */
+export function createStackFromConfig(config: StackConfig): StackOutputs {
+    const server = createServer(config);
+    const postgresProvider = createAdminProvider(config, server);
+    const platform: AppPlatform = {};
+    const databaseEgress = config.database.engine === "statefulset"
+        ? { namespace: config.database.statefulset?.namespace ?? "postgres" }
+        : { cidrBlocks: [] as string[] };
+    const organizations = config.organizations.map((organization) => new Organization(organization.name, {
+        env: config.env,
+        organization,
+        server,
+        postgresProvider,
+        databaseEgress,
+        platform,
+    }));
+    return { config, server, organizations };
+}
+
+/** Reads, validates (throwing ConfigError before any resource exists) and builds the stack. */
+export function createStack(): StackOutputs {
+    const config = parseStackConfig(readRawConfig(), pulumi.getStack());
+    return createStackFromConfig(config);
+}
+
+/** The stack exports: per organization and app, names and how to connect; credentials as secrets. */
+export function stackExports(outputs: StackOutputs): Record<string, unknown> {
+    return {
+        engine: outputs.server.engine,
+        databaseHost: outputs.server.host,
+        databaseCaCertPem: outputs.server.caCertPem,
+        adminPassword: pulumi.secret(outputs.server.adminPassword),
+        organizations: Object.fromEntries(outputs.organizations.map((org) => [org.organizationName, {
+            namespace: org.namespace,
+            database: org.database,
+            apps: Object.fromEntries(org.apps.map((app) => [app.appName, {
+                username: app.names.loginRole,
+                serviceAccount: app.names.serviceAccount,
+                authentication: app.authentication,
+                delivered: app.delivered,
+                password: app.login ? pulumi.secret(app.login.password) : undefined,
+            }])),
+        }])),
+    };
+}
