@@ -6,14 +6,18 @@ import { AppSpec, OrganizationSpec } from "./types";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
 import { AppLogin } from "./postgres/appLogin";
 import { DatabaseSecret } from "./kubernetes/databaseSecret";
+import { AwsAppPlatform } from "./aws/awsPlatform";
+import { VaultAppPlatform } from "./vault/vaultPlatform";
 
 /** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
 export const POD_CA_PATH = "/etc/postgres-access/ca.crt";
 
 /** Shared platform pieces (AWS, Vault) the per-app delivery needs; absent when not configured. */
 export interface AppPlatform {
-    /** Annotations for an app's ServiceAccount (e.g. the IRSA role ARN). */
-    serviceAccountAnnotations?(organization: OrganizationSpec, app: AppSpec): pulumi.Input<Record<string, pulumi.Input<string>>> | undefined;
+    /** AWS account, region, OIDC provider (IRSA), present when `postgres-access:aws` is configured. */
+    aws?: AwsAppPlatform;
+    /** Vault database secrets engine, present when `postgres-access:vault` is configured. */
+    vault?: VaultAppPlatform;
 }
 
 export interface AppAccessArgs {
@@ -103,12 +107,18 @@ export class AppAccess extends pulumi.ComponentResource {
                     caCertPem: server.caCertPem,
                     labels: { "app.kubernetes.io/name": app.name },
                 }, { parent: this, dependsOn: [this.login!] });
-                this.delivered = pulumi.output({ secret: this.names.secret }).apply((d) => d);
-                void secret;
+                this.delivered = secret.secretName.apply((secretName) => ({ secret: secretName }));
                 break;
             }
-            default:
+            case "secretsmanager": {
+                // AWS path (issue 3): Secrets Manager entry + IRSA role + SecretProviderClass (aws).
+                throw new Error(`app ${organization.name}/${app.name}: credentials "secretsmanager" are not wired yet`);
+            }
+            case "vault-static":
+            case "vault-dynamic": {
+                // Vault path (issue 4): static/dynamic role, policy, Kubernetes auth role, delivery objects.
                 throw new Error(`app ${organization.name}/${app.name}: credentials "${app.credentials}" are not wired yet`);
+            }
         }
         this.registerOutputs({ settings: this.settings });
     }

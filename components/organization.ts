@@ -50,7 +50,10 @@ export class Organization extends pulumi.ComponentResource {
             quota: org.quota,
             serviceAccounts: org.apps.map((app) => ({
                 name: appNames(org.name, app.name, args.env, app.isDefaultApp).serviceAccount,
-                annotations: args.platform.serviceAccountAnnotations?.(org, app),
+                annotations: args.platform.aws?.serviceAccountAnnotations(org, app),
+                // Only the Vault agent injector reads the pod's mounted API token; IRSA, the Vault CSI
+                // provider and the Vault Secrets Operator request their own tokens.
+                automountToken: app.delivery === "vault-agent",
             })),
             databasePort: args.server.port,
             databaseEgress: args.databaseEgress,
