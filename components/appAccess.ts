@@ -107,7 +107,7 @@ export class AppAccess extends pulumi.ComponentResource {
                     caCertPem: server.caCertPem,
                     labels: { "app.kubernetes.io/name": app.name },
                 }, { parent: this, dependsOn: [this.login!] });
-                this.delivered = secret.secretName.apply((secretName) => ({ secret: secretName }));
+                this.delivered = secret.secretName.apply((secretName): Record<string, string> => ({ secret: secretName }));
                 break;
             }
             case "secretsmanager": {
