@@ -230,7 +230,8 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
         if (issue.code === "unrecognized_keys") {
             return { path: formatPath(issue.path), message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}` };
         }
-        const message = issue.code === "invalid_type" && issue.message.includes("received undefined") ? "is required" : issue.message;
+        const missing = issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined;
+        const message = missing ? `is required (${issue.message})` : issue.message;
         return { path: formatPath(issue.path), message };
     });
 }
@@ -322,7 +323,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
  * Throws a ConfigError listing every problem with its path.
  */
 export function parseStackConfig(raw: unknown, env: string): StackConfig {
-    const parsed = stackConfigSchema.safeParse(raw);
+    const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
     const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env)];
     const seen = new Set<string>();
     const unique = problems.filter((p) => {
