@@ -62,7 +62,13 @@ export class Organization extends pulumi.ComponentResource {
         const database = new OrganizationDatabase(`${name}-database`, {
             names,
             connectionLimit: org.connectionLimit,
-        }, { parent: this, provider: args.postgresProvider });
+        }, {
+            parent: this,
+            provider: args.postgresProvider,
+            // The provider can only connect once the server is up: wait for the whole server component
+            // (for the StatefulSet that means its pod is Ready).
+            dependsOn: args.server instanceof pulumi.Resource ? [args.server] : [],
+        });
 
         this.apps = org.apps.map((app) => new AppAccess(`${name}-${app.name}`, {
             env: args.env,
