@@ -8,6 +8,8 @@ import { AppLogin } from "./postgres/appLogin";
 import { DatabaseSecret } from "./kubernetes/databaseSecret";
 import { AwsAppPlatform } from "./aws/awsPlatform";
 import { VaultAppPlatform } from "./vault/vaultPlatform";
+import { AppSpiffeIdentity } from "./kubernetes/appSpiffeIdentity";
+import { CERT_DIR, SpiffeSettings } from "./kubernetes/spiffe";
 
 /** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
 export const POD_CA_PATH = "/etc/postgres-access/ca.crt";
@@ -18,6 +20,8 @@ export interface AppPlatform {
     aws?: AwsAppPlatform;
     /** Vault database secrets engine, present when `postgres-access:vault` is configured. */
     vault?: VaultAppPlatform;
+    /** The SPIRE installation, present when `database.tls` is `mtls`. */
+    spiffe?: SpiffeSettings;
 }
 
 export interface AppAccessArgs {
@@ -39,9 +43,10 @@ export interface AppAccessArgs {
 
 /** How an app authenticates, in words (plan output, README, stack exports). */
 export function describeAuthentication(app: AppSpec, server: PostgresServer): string {
-    const tls = server.tls === "mtls"
-        ? "TLS with its SPIFFE client certificate (clientcert=verify-ca) and"
-        : server.tls === "verify-full" ? "TLS (verify-full against the server CA) and" : "TLS (sslmode=require) and";
+    if (server.tls === "mtls") {
+        return "mutual TLS: its SPIFFE X509-SVID (CN mapped to its login in pg_ident.conf, `cert` method), server verified against the SPIFFE trust bundle; no password";
+    }
+    const tls = server.tls === "verify-full" ? "TLS (verify-full against the server CA) and" : "TLS (sslmode=require) and";
     const how: Record<AppSpec["credentials"], string> = {
         kubernetes: "a generated password (scram-sha-256) from a Kubernetes Secret",
         secretsmanager: "a generated password (scram-sha-256) from AWS Secrets Manager through its IRSA role",
@@ -88,14 +93,27 @@ export class AppAccess extends pulumi.ComponentResource {
         }
 
         const sslmode = clientSslMode(server.tls);
+        const tlsFiles = server.tls === "mtls"
+            ? { sslrootcert: `${CERT_DIR}/svid_bundle.pem`, sslcert: `${CERT_DIR}/svid.pem`, sslkey: `${CERT_DIR}/svid_key.pem` }
+            : sslmode === "verify-full" ? { sslrootcert: POD_CA_PATH } : {};
         this.settings = pulumi.all([server.host, server.port, database.databaseName]).apply(([host, port, db]) => ({
             host,
             port,
             database: db,
             username: this.names.loginRole,
             sslmode,
-            ...(sslmode === "verify-full" ? { sslrootcert: POD_CA_PATH } : {}),
+            ...tlsFiles,
         }));
+
+        if (server.tls === "mtls") {
+            if (!args.platform.spiffe) throw new Error(`app ${organization.name}/${app.name}: tls "mtls" needs the SPIFFE settings`);
+            new AppSpiffeIdentity(`${name}-spiffe`, {
+                settings: args.platform.spiffe,
+                namespace: organization.name,
+                namespaceOutput: args.namespace,
+                serviceAccount: this.names.serviceAccount,
+            }, { parent: this });
+        }
 
         switch (app.credentials) {
             case "kubernetes": {

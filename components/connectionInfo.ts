@@ -16,6 +16,9 @@ export interface ConnectionSettings {
     sslmode: SslMode;
     /** Path inside the pod of the CA bundle, for verify-full. */
     sslrootcert?: string;
+    /** mtls: paths inside the pod of the client certificate (chain) and key. */
+    sslcert?: string;
+    sslkey?: string;
 }
 
 /**
@@ -25,8 +28,8 @@ export interface ConnectionSettings {
 export function databaseUrl(settings: ConnectionSettings, password: string): string {
     const enc = encodeURIComponent;
     const query = [`sslmode=${settings.sslmode}`];
-    if (settings.sslrootcert) {
-        query.push(`sslrootcert=${enc(settings.sslrootcert)}`);
+    for (const key of ["sslrootcert", "sslcert", "sslkey"] as const) {
+        if (settings[key]) query.push(`${key}=${enc(settings[key]!)}`);
     }
     const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
     return `postgresql://${enc(settings.username)}:${enc(password)}@${host}:${settings.port}/${enc(settings.database)}?${query.join("&")}`;
@@ -45,8 +48,8 @@ export function connectionFields(settings: ConnectionSettings, password: string)
         sslmode: settings.sslmode,
         DATABASE_URL: databaseUrl(settings, password),
     };
-    if (settings.sslrootcert) {
-        fields.sslrootcert = settings.sslrootcert;
+    for (const key of ["sslrootcert", "sslcert", "sslkey"] as const) {
+        if (settings[key]) fields[key] = settings[key]!;
     }
     return fields;
 }

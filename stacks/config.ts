@@ -310,6 +310,13 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             if (credentials === "vault-dynamic" && typeof defaultTtl === "number" && typeof maxTtl === "number" && defaultTtl > maxTtl) {
                 add(`${appPath}.defaultTtl`, `must not exceed maxTtl (${maxTtl})`);
             }
+            if (db.tls === "mtls" && credentials === "vault-dynamic") {
+                add(`${appPath}.credentials`, "\"vault-dynamic\" users have no certificate identity, and with database.tls \"mtls\" every app logs in with its SPIFFE certificate mapped to its own login; use \"vault-static\" or \"kubernetes\"");
+            }
+            if (db.tls === "mtls" && typeof db.spiffe?.trustDomain === "string" && typeof app.name === "string" && typeof org.name === "string") {
+                const cn = `${app.name}.${org.name}.pg.${db.spiffe.trustDomain}`;
+                if (cn.length > 64) add(`${appPath}.name`, `the app's certificate CN "${cn}" would exceed 64 characters; shorten the app, organization or trust domain name`);
+            }
             if (app.access === "owner" && credentials === "vault-dynamic") {
                 add(`${appPath}.access`, "\"owner\" creates objects, which a short-lived dynamic user could not drop when its lease ends; use vault-static (or readwrite/readonly) for owner apps");
             }

@@ -9,6 +9,8 @@ import { PostgresServer, clientSslMode } from "../components/database/postgresSe
 import { StatefulSetPostgres } from "../components/database/statefulSetPostgres";
 import { Organization } from "../components/organization";
 import { AppPlatform } from "../components/appAccess";
+import { appCertificateCommonName } from "../components/kubernetes/spiffe";
+import { appNames } from "../components/naming";
 
 /**
  * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys
@@ -50,6 +52,15 @@ function createServer(config: StackConfig): PostgresServer {
             maxConnections: sts.maxConnections,
             clientNamespaces: config.organizations.map((o) => o.name),
             extraCertificateNames: db.adminEndpoint ? [db.adminEndpoint.host] : [],
+            spiffe: db.tls === "mtls" && db.spiffe ? {
+                ...db.spiffe,
+                identities: config.organizations.flatMap((org) => org.apps
+                    .filter((app) => app.credentials !== "vault-dynamic")
+                    .map((app) => {
+                        const names = appNames(org.name, app.name, config.env, app.isDefaultApp);
+                        return { commonName: appCertificateCommonName(db.spiffe!.trustDomain, org.name, names.serviceAccount), role: names.loginRole };
+                    })),
+            } : undefined,
         }, { protect: false });
     }
     throw new Error(`database.engine "${db.engine}" is not wired yet`);
@@ -78,7 +89,9 @@ export function createAdminProvider(config: StackConfig, server: PostgresServer)
 export function createStackFromConfig(config: StackConfig): StackOutputs {
     const server = createServer(config);
     const postgresProvider = createAdminProvider(config, server);
-    const platform: AppPlatform = {};
+    const platform: AppPlatform = {
+        spiffe: config.database.tls === "mtls" ? config.database.spiffe : undefined,
+    };
     const databaseEgress = config.database.engine === "statefulset"
         ? { namespace: config.database.statefulset?.namespace ?? "postgres" }
         : { cidrBlocks: [] as string[] };

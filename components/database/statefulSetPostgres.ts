@@ -3,7 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { PostgresServer, ServerTlsMode } from "./postgresServer";
-import { DEFAULT_SERVER_PATHS, ServerPaths, renderPgHba, serverSettings, settingsAsArgs } from "./serverConfig";
+import { CertificateIdentity, DEFAULT_SERVER_PATHS, MTLS_SERVER_PATHS, ServerPaths, renderPgHba, renderPgIdent, serverSettings, settingsAsArgs } from "./serverConfig";
+import { ClusterSpiffeId, SpiffeSettings, spiffeHelperConfig, spiffePodPieces } from "../kubernetes/spiffe";
+import { SERVER_PID_FILE } from "./serverConfig";
 import { RESTRICTED_POD_SECURITY_LABELS, managedLabels } from "../kubernetes/organizationNamespace";
 
 /** uid/gid of the `postgres` user in the official image. */
@@ -36,6 +38,11 @@ export interface StatefulSetPostgresArgs {
     extraCertificateNames?: string[];
     /** Service name (also the StatefulSet's). */
     serviceName?: string;
+    /**
+     * tls "mtls" only: the SPIRE installation, and for every app the certificate CN that may log in as its
+     * login role (pg_ident.conf).
+     */
+    spiffe?: SpiffeSettings & { identities: CertificateIdentity[] };
 }
 
 /** The admin login inside the in-cluster server. */
@@ -85,6 +92,8 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
     public readonly tls: ServerTlsMode;
     /** The rendered pg_hba.conf. */
     public readonly pgHba: string;
+    /** The rendered pg_ident.conf (mtls). */
+    public readonly pgIdent?: string;
     /** The server settings passed as `-c` flags. */
     public readonly settings: Record<string, string>;
     /** The StatefulSet (for dependsOn and for tests). */
@@ -115,7 +124,13 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
             stringData: { POSTGRES_USER: ADMIN_USER, POSTGRES_PASSWORD: pulumi.secret(adminPassword.result) },
         }, { ...inNamespace, additionalSecretOutputs: ["data", "stringData"] });
 
-        // A private CA and a server certificate for every name clients use.
+        if (args.tls === "mtls" && !args.spiffe) {
+            throw new Error(`StatefulSetPostgres ${name}: tls "mtls" needs spiffe settings`);
+        }
+        const mtls = args.tls === "mtls" ? args.spiffe! : undefined;
+
+        // A private CA and a server certificate for every name clients use (with mtls the server uses its
+        // SPIFFE SVID instead, written by spiffe-helper).
         const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] });
         const caCert = new tls.SelfSignedCert(`${name}-ca`, {
             privateKeyPem: caKey.privateKeyPem,
@@ -150,14 +165,39 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
             },
         }, { ...inNamespace, additionalSecretOutputs: ["data", "stringData"] });
 
-        const paths: ServerPaths = DEFAULT_SERVER_PATHS;
+        const paths: ServerPaths = mtls ? MTLS_SERVER_PATHS : DEFAULT_SERVER_PATHS;
         const configOptions = { tls: args.tls, adminUser: ADMIN_USER, maxConnections: args.maxConnections };
         this.pgHba = renderPgHba(configOptions);
+        this.pgIdent = mtls ? renderPgIdent(mtls.identities) : undefined;
         this.settings = serverSettings(configOptions, paths);
+        // Mounted as a directory (not subPath) so edits reach the pod; pg_ident.conf changes (new apps) take
+        // effect at the next reload, e.g. spiffe-helper's SIGHUP on SVID renewal.
         const hbaConfig = new k8s.core.v1.ConfigMap(`${name}-hba`, {
             metadata: { name: `${serviceName}-hba`, namespace: ns, labels },
-            data: { "pg_hba.conf": this.pgHba },
+            data: { "pg_hba.conf": this.pgHba, ...(this.pgIdent ? { "pg_ident.conf": this.pgIdent } : {}) },
         }, inNamespace);
+
+        let spiffe: ReturnType<typeof spiffePodPieces> | undefined;
+        let serviceAccountName: pulumi.Output<string> | undefined;
+        if (mtls) {
+            const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+                metadata: { name: serviceName, namespace: ns, labels },
+                automountServiceAccountToken: false,
+            }, inNamespace);
+            serviceAccountName = serviceAccount.metadata.name;
+            const helperConfig = new k8s.core.v1.ConfigMap(`${name}-spiffe-helper`, {
+                metadata: { name: `${serviceName}-spiffe-helper`, namespace: ns, labels },
+                data: { "helper.conf": spiffeHelperConfig({ agentSocketPath: mtls.agentSocketPath, pidFile: SERVER_PID_FILE, renewSignal: "SIGHUP" }) },
+            }, inNamespace);
+            spiffe = spiffePodPieces(mtls, helperConfig.metadata.name, POSTGRES_UID, args.image ?? `docker.io/library/postgres:${args.version}-bookworm`);
+            new ClusterSpiffeId(`${name}-server-identity`, {
+                settings: mtls,
+                namespace: args.namespace,
+                serviceAccount: serviceName,
+                podLabels: selector,
+                dnsNames: [host, serviceName, `${serviceName}.${args.namespace}`, `${serviceName}.${args.namespace}.svc`, ...(args.extraCertificateNames ?? []).filter((n) => !/^[0-9.:]+$/.test(n))],
+            }, { parent: this });
+        }
 
         const headless = new k8s.core.v1.Service(`${name}-headless`, {
             metadata: { name: `${serviceName}-headless`, namespace: ns, labels },
@@ -182,11 +222,16 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                 template: {
                     metadata: {
                         labels: { ...labels, ...selector },
-                        annotations: { "postgres-access/pg-hba-sha": pulumi.output(this.pgHba).apply(sha) },
+                        // A change of pg_hba.conf rules restarts the pod; pg_ident.conf entries (apps) do not.
+                        annotations: { "postgres-access/pg-hba-sha": sha(this.pgHba) },
                     },
                     spec: {
                         automountServiceAccountToken: false,
+                        serviceAccountName,
                         enableServiceLinks: false,
+                        // spiffe-helper (same uid) signals the server's PID on certificate renewal.
+                        shareProcessNamespace: mtls ? true : undefined,
+                        initContainers: spiffe?.initContainers,
                         securityContext: security.pod,
                         terminationGracePeriodSeconds: 60,
                         containers: [{
@@ -207,15 +252,15 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                             startupProbe: { exec: { command: isReady }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
                             volumeMounts: [
                                 { name: "data", mountPath: DATA_MOUNT },
-                                { name: "tls", mountPath: "/etc/postgresql/tls", readOnly: true },
-                                { name: "hba", mountPath: "/etc/postgresql/pg_hba.conf", subPath: "pg_hba.conf", readOnly: true },
+                                ...(spiffe ? [spiffe.certMount] : [{ name: "tls", mountPath: "/etc/postgresql/tls", readOnly: true }]),
+                                { name: "hba", mountPath: "/etc/postgresql/conf", readOnly: true },
                                 { name: "run", mountPath: "/var/run/postgresql" },
                                 { name: "tmp", mountPath: "/tmp" },
                             ],
                         }],
                         volumes: [
                             // 0640 root:postgres (fsGroup) is a key mode PostgreSQL accepts for root-owned files.
-                            { name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o640 } },
+                            ...(spiffe ? spiffe.volumes : [{ name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o640 } }]),
                             { name: "hba", configMap: { name: hbaConfig.metadata.name, defaultMode: 0o444 } },
                             { name: "run", emptyDir: {} },
                             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
@@ -250,7 +295,8 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         this.port = pulumi.output(POSTGRES_PORT);
         this.adminUsername = pulumi.output(ADMIN_USER);
         this.adminPassword = pulumi.secret(adminPassword.result);
-        this.caCertPem = caCert.certPem;
+        // With mtls, clients verify the server's SVID against the SPIFFE trust bundle in their own pod.
+        this.caCertPem = mtls ? pulumi.output("") : caCert.certPem;
         this.registerOutputs({ host: this.host, port: this.port, adminUsername: this.adminUsername, caCertPem: this.caCertPem });
     }
 }

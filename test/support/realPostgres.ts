@@ -25,6 +25,8 @@ export interface StartOptions {
     tls: ServerTls;
     /** The pg_hba.conf text to run with (exactly as generated). */
     hba: string;
+    /** The pg_ident.conf text, if any. */
+    ident?: string;
     /** Extra settings (`-c name=value`); ssl/file paths are set by the harness. */
     settings?: Record<string, string>;
 }
@@ -103,6 +105,7 @@ export async function startPostgres(options: StartOptions): Promise<TestServer> 
         hba_file: path.join(configDir, "pg_hba.conf"),
         password_encryption: "scram-sha-256",
         ...(options.tls.clientCaPem ? { ssl_ca_file: path.join(configDir, "client-ca.crt") } : {}),
+        ...(options.ident !== undefined ? { ident_file: path.join(configDir, "pg_ident.conf") } : {}),
         ...(options.settings ?? {}),
     };
     const pg = new EmbeddedPostgres({
@@ -132,6 +135,7 @@ export async function startPostgres(options: StartOptions): Promise<TestServer> 
     writeConfigFile("server.key", options.tls.keyPem, 0o600);
     if (options.tls.clientCaPem) writeConfigFile("client-ca.crt", options.tls.clientCaPem, 0o644);
     writeConfigFile("pg_hba.conf", options.hba, 0o644);
+    if (options.ident !== undefined) writeConfigFile("pg_ident.conf", options.ident, 0o644);
     try {
         await pg.start();
     } catch (err) {
