@@ -2,10 +2,12 @@
  * The stack program: read and validate the config, create the server, then every organization.
  * `createStack()` is what `stacks/index.ts` (pulumi up / preview), the offline plan and the tests run.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { StackConfig, parseStackConfig } from "./config";
-import { PostgresServer, clientSslMode } from "../components/database/postgresServer";
+import { PostgresServer } from "../components/database/postgresServer";
 import { StatefulSetPostgres } from "../components/database/statefulSetPostgres";
 import { Organization } from "../components/organization";
 import { AppPlatform } from "../components/appAccess";
@@ -72,17 +74,35 @@ function createServer(config: StackConfig): PostgresServer {
  */
 export function createAdminProvider(config: StackConfig, server: PostgresServer): postgresql.Provider {
     const endpoint = config.database.adminEndpoint;
+    // verify-full: the provider verifies the server against its CA, which it reads from a file (the
+    // server certificate also names the adminEndpoint host). mtls: the server presents its SPIFFE SVID,
+    // whose bundle Pulumi does not hold, so the admin connection (loopback through the tunnel) uses require.
+    const verify = server.tls === "verify-full";
     return new postgresql.Provider("postgres-admin", {
         host: endpoint ? endpoint.host : server.host,
         port: endpoint ? endpoint.port : server.port,
         username: server.adminUsername,
         password: server.adminPassword,
         database: "postgres",
-        sslmode: clientSslMode(server.tls) === "verify-full" && !endpoint ? "verify-full" : "require",
+        sslmode: verify ? "verify-full" : "require",
+        sslrootcert: verify ? server.caCertPem.apply((pem) => writeServerCaFile(config.env, pem)) : undefined,
         superuser: server.adminIsSuperuser,
         connectTimeout: 30,
         expectedVersion: server.majorVersion,
     });
+}
+
+/**
+ * Writes the server CA where the postgresql provider reads it (`.pulumi-access/<env>-server-ca.pem` in the
+ * project, git-ignored) and returns the path. Runs only once the CA is known (`pulumi up`, or preview of an
+ * existing stack).
+ */
+export function writeServerCaFile(env: string, pem: string): string {
+    const dir = path.resolve(__dirname, "..", ".pulumi-access");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${env}-server-ca.pem`);
+    fs.writeFileSync(file, pem, { mode: 0o644 });
+    return file;
 }
 
 /** Builds the whole stack from validated config. */
