@@ -9,6 +9,7 @@ import { DatabaseSecret } from "./kubernetes/databaseSecret";
 import { AwsAppPlatform } from "./aws/awsPlatform";
 import { VaultAppPlatform } from "./vault/vaultPlatform";
 import { AppSpiffeIdentity } from "./kubernetes/appSpiffeIdentity";
+import { VaultAppCredentials } from "./vault/vaultAppCredentials";
 import { CERT_DIR, SpiffeSettings } from "./kubernetes/spiffe";
 
 /** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
@@ -71,6 +72,8 @@ export class AppAccess extends pulumi.ComponentResource {
     public readonly settings: pulumi.Output<ConnectionSettings>;
     /** How the app authenticates. */
     public readonly authentication: string;
+    /** Vault side (vault-static / vault-dynamic). */
+    public readonly vault?: VaultAppCredentials;
     /** Where the app's credentials are delivered (object names in its namespace). */
     public readonly delivered: pulumi.Output<Record<string, string>>;
 
@@ -134,8 +137,22 @@ export class AppAccess extends pulumi.ComponentResource {
             }
             case "vault-static":
             case "vault-dynamic": {
-                // Vault path (issue 4): static/dynamic role, policy, Kubernetes auth role, delivery objects.
-                throw new Error(`app ${organization.name}/${app.name}: credentials "${app.credentials}" are not wired yet`);
+                if (!args.platform.vault) throw new Error(`app ${organization.name}/${app.name}: credentials "${app.credentials}" need the Vault settings`);
+                this.vault = new VaultAppCredentials(`${name}-vault`, {
+                    app,
+                    namespaceName: organization.name,
+                    namespace: args.namespace,
+                    serviceAccount: this.names.serviceAccount,
+                    vaultRole: this.names.vaultRole,
+                    loginRole: this.login?.username,
+                    groupRole: groupRole.name,
+                    dependsOn: [...(this.login ? [this.login] : []), ...database.privilegesReady],
+                    deliveryName: this.names.secret,
+                    settings: this.settings,
+                    platform: args.platform.vault,
+                }, { parent: this });
+                this.delivered = this.vault.credentialsPath.apply((p): Record<string, string> => ({ vaultPath: p, [app.delivery === "vault-agent" ? "annotationsConfigMap" : app.delivery === "csi" ? "secretProviderClass" : "secret"]: app.delivery === "vault-agent" ? `${this.names.secret}-vault-agent` : this.names.secret }));
+                break;
             }
         }
         this.registerOutputs({ settings: this.settings });

@@ -23,6 +23,8 @@ export interface OrganizationArgs {
     databaseEgress: { namespace?: string; cidrBlocks?: string[] };
     /** Shared AWS and Vault pieces, present when configured. */
     platform: AppPlatform;
+    /** Egress to Vault (CIDR blocks and port), for namespaces with vault-agent apps. */
+    vaultEgress?: { cidrBlocks: string[]; port: number }[];
 }
 
 /**
@@ -57,6 +59,8 @@ export class Organization extends pulumi.ComponentResource {
             })),
             databasePort: args.server.port,
             databaseEgress: args.databaseEgress,
+            // Only pods with a Vault agent sidecar talk to Vault themselves.
+            extraEgress: org.apps.some((a) => a.delivery === "vault-agent") ? args.vaultEgress : undefined,
         }, { parent: this });
 
         const database = new OrganizationDatabase(`${name}-database`, {

@@ -138,6 +138,8 @@ const vaultSchema = z.strictObject({
     defaultTtl: positiveInt("seconds", 60).default(3600),
     maxTtl: positiveInt("seconds", 60).default(86400),
     staticRotationPeriod: positiveInt("seconds", 300).default(86400),
+    /** Where Vault is, for the egress rule of namespaces whose pods run the Vault agent (vault-agent delivery). */
+    egressCidrBlocks: z.array(cidr).default([]),
 });
 
 const awsSchema = z.strictObject({

@@ -13,6 +13,9 @@ import { Organization } from "../components/organization";
 import { AppPlatform } from "../components/appAccess";
 import { appCertificateCommonName } from "../components/kubernetes/spiffe";
 import { appNames } from "../components/naming";
+import * as vault from "@pulumi/vault";
+import { VaultAppPlatform } from "../components/vault/vaultPlatform";
+import { VAULT_ADMIN_ROLE, VaultDatabaseEngine } from "../components/vault/vaultDatabaseEngine";
 
 /**
  * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys
@@ -98,11 +101,52 @@ export function createAdminProvider(config: StackConfig, server: PostgresServer)
  * existing stack).
  */
 export function writeServerCaFile(env: string, pem: string): string {
+    return writeProjectFile(`${env}-server-ca.pem`, pem);
+}
+
+/** Writes a file under the project's git-ignored `.pulumi-access/` and returns its path. */
+function writeProjectFile(name: string, contents: string): string {
     const dir = path.resolve(__dirname, "..", ".pulumi-access");
     fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${env}-server-ca.pem`);
-    fs.writeFileSync(file, pem, { mode: 0o644 });
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, contents, { mode: 0o644 });
     return file;
+}
+
+/**
+ * The Vault side shared by all apps, when any app takes its credentials from Vault: an explicit Vault
+ * provider (address/namespace from config, token from VAULT_TOKEN), the database secrets engine and its
+ * connection to this server, allowed to serve exactly the stack's Vault roles.
+ */
+export function createVaultPlatform(config: StackConfig, server: PostgresServer, postgresProvider: postgresql.Provider): VaultAppPlatform | undefined {
+    const v = config.vault;
+    const vaultApps = config.organizations.flatMap((org) => org.apps.filter((a) => a.credentials.startsWith("vault-")).map((app) => appNames(org.name, app.name, config.env, app.isDefaultApp)));
+    if (!v || vaultApps.length === 0) return undefined;
+    const provider = new vault.Provider("vault", {
+        address: v.address,
+        namespace: v.namespace,
+        caCertFile: v.caCertPem ? writeProjectFile(`${config.env}-vault-ca.pem`, v.caCertPem) : undefined,
+    });
+    const engine = new VaultDatabaseEngine("vault", {
+        mount: v.mount,
+        connectionName: `${config.env}-postgres`,
+        server,
+        allowedRoles: vaultApps.map((n) => n.vaultRole),
+        postgresProvider,
+        vaultProvider: provider,
+    }, { dependsOn: server instanceof pulumi.Resource ? [server] : [] });
+    return {
+        provider,
+        address: v.address,
+        namespace: v.namespace,
+        mount: engine.mount,
+        connectionName: engine.connectionName,
+        kubernetesAuthMount: v.kubernetesAuthMount,
+        vaultAdminRole: VAULT_ADMIN_ROLE,
+        defaults: { defaultTtl: v.defaultTtl, maxTtl: v.maxTtl, staticRotationPeriod: v.staticRotationPeriod },
+        majorVersion: Number(server.majorVersion),
+        ready: [engine],
+    };
 }
 
 /** Builds the whole stack from validated config. */
@@ -111,7 +155,11 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
     const postgresProvider = createAdminProvider(config, server);
     const platform: AppPlatform = {
         spiffe: config.database.tls === "mtls" ? config.database.spiffe : undefined,
+        vault: createVaultPlatform(config, server, postgresProvider),
     };
+    const vaultEgress = config.vault && config.vault.egressCidrBlocks.length
+        ? [{ cidrBlocks: config.vault.egressCidrBlocks, port: Number(new URL(config.vault.address).port || 443) }]
+        : undefined;
     const databaseEgress = config.database.engine === "statefulset"
         ? { namespace: config.database.statefulset?.namespace ?? "postgres" }
         : { cidrBlocks: [] as string[] };
@@ -122,6 +170,7 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         postgresProvider,
         databaseEgress,
         platform,
+        vaultEgress,
     }));
     return { config, server, organizations };
 }
@@ -147,7 +196,10 @@ export function stackExports(outputs: StackOutputs): Record<string, unknown> {
                 serviceAccount: app.names.serviceAccount,
                 authentication: app.authentication,
                 delivered: app.delivered,
-                password: app.login ? pulumi.secret(app.login.password) : undefined,
+                // Vault-managed logins: the initial password is rotated away at once, so it is not exported.
+                password: app.login && app.vault === undefined ? pulumi.secret(app.login.password) : undefined,
+                vaultPath: app.vault?.credentialsPath,
+                vaultAgentAnnotations: app.vault?.agentAnnotations,
             }])),
         }])),
     };

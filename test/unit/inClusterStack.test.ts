@@ -44,10 +44,10 @@ for (const preview of [false, true]) {
         });
 
         it("registers both organizations, every app, and one server", () => {
-            assert.deepStrictEqual(run.ofType(K.namespace).map((r) => r.inputs.metadata.name).sort(), ["acme", "globex", "postgres"]);
-            assert.deepStrictEqual(run.ofType(K.sa).map((r) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`).sort(), ["acme/billing", "acme/reporting", "acme/storefront", "globex/globex"]);
+            assert.deepStrictEqual(run.ofType(K.namespace).map((r) => r.inputs.metadata.name).sort(), ["acme", "globex", "initech", "postgres"]);
+            assert.deepStrictEqual(run.ofType(K.sa).map((r) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`).sort(), ["acme/billing", "acme/reporting", "acme/storefront", "globex/globex", "initech/analytics", "initech/batch", "initech/payroll"]);
             assert.strictEqual(run.ofType(K.sts).length, 1);
-            assert.deepStrictEqual(run.ofType(K.database).map((r) => r.inputs.name).sort(), ["acme", "globex"]);
+            assert.deepStrictEqual(run.ofType(K.database).map((r) => r.inputs.name).sort(), ["acme", "globex", "initech"]);
         });
 
         it("sends every database resource through the one explicit postgresql provider", () => {
@@ -69,8 +69,12 @@ for (const preview of [false, true]) {
             const provider = run.ofType("pulumi:providers:postgresql")[0];
             assert.ok(provider.secretPaths.includes("password"), "provider password");
             for (const r of run.ofType(K.role).filter((x) => x.inputs.login)) {
-                assert.ok(r.secretPaths.includes("password"), `${r.name} password is secret`);
+                const field = r.inputs.password !== undefined ? "password" : "passwordWo";
+                assert.ok(r.inputs[field], `${r.name} has a password`);
+                assert.ok(r.secretPaths.includes(field), `${r.name} ${field} is secret`);
             }
+            const connection = run.ofType("vault:database/secretBackendConnection:SecretBackendConnection")[0];
+            assert.ok(connection.secretPaths.some((p) => p === "postgresql" || p === "postgresql.passwordWo"), "Vault's admin password is secret");
             for (const r of run.ofType(K.secret)) {
                 assert.ok(r.secretPaths.some((p) => p === "stringData" || p.startsWith("stringData.")), `${r.name} stringData is secret`);
             }
@@ -83,7 +87,7 @@ for (const preview of [false, true]) {
             assert.ok(await isSecret(exports.adminPassword), "adminPassword");
             for (const org of Object.values<any>(exports.organizations)) {
                 for (const app of Object.values<any>(org.apps)) {
-                    assert.ok(await isSecret(app.password), "app password export");
+                    if (app.password !== undefined) assert.ok(await isSecret(app.password), "app password export");
                 }
             }
             if (!preview) {
@@ -109,7 +113,8 @@ for (const preview of [false, true]) {
 
         it("produces Kubernetes objects that validate against the API schemas", async function () {
             if (preview) this.skip(); // unknown values are not valid objects, by design
-            for (const r of run.resources.filter((x) => x.custom && x.type.startsWith("kubernetes:"))) {
+            // built-in kinds here; the CRDs (SecretProviderClass, Vault Secrets Operator, ClusterSPIFFEID) are checked against their own schemas
+            for (const r of run.resources.filter((x) => x.custom && /^kubernetes:(core|apps|networking\.k8s\.io|policy)\//.test(x.type))) {
                 const [, groupVersion, kind] = r.type.split(":");
                 const [group, version] = groupVersion.split("/");
                 const module = await kubernetesModels(group === "core" ? version : `${group}/${version}`);
@@ -163,7 +168,7 @@ describe("dev stack settings (up)", function () {
         const policy = run.ofType(K.netpol).find((r) => r.inputs.metadata.namespace === "postgres")!.inputs.spec;
         assert.deepStrictEqual(policy.policyTypes, ["Ingress"]);
         assert.deepStrictEqual(policy.ingress[0].ports, [{ protocol: "TCP", port: 5432 }]);
-        assert.deepStrictEqual(policy.ingress[0].from[0].namespaceSelector.matchExpressions[0].values.sort(), ["acme", "globex"]);
+        assert.deepStrictEqual(policy.ingress[0].from[0].namespaceSelector.matchExpressions[0].values.sort(), ["acme", "globex", "initech"]);
         assert.strictEqual(run.ofType("kubernetes:policy/v1:PodDisruptionBudget").length, 0, "a PDB would block node drains with one replica");
     });
 
@@ -177,26 +182,33 @@ describe("dev stack settings (up)", function () {
         assert.deepStrictEqual(egress[0].ports.map((p: any) => `${p.protocol}/${p.port}`), ["UDP/53", "TCP/53"]);
         const quota = run.ofType("kubernetes:core/v1:ResourceQuota").find((r) => r.inputs.metadata.namespace === "globex")!.inputs.spec.hard;
         assert.deepStrictEqual(quota, { "requests.cpu": "2", "limits.cpu": "2", "requests.memory": "4Gi", "limits.memory": "4Gi", pods: "20" });
-        for (const sa of run.ofType(K.sa)) assert.strictEqual(sa.inputs.automountServiceAccountToken, false);
+        for (const sa of run.ofType(K.sa)) {
+            assert.strictEqual(sa.inputs.automountServiceAccountToken, sa.inputs.metadata.name === "batch", `${sa.inputs.metadata.name}: only the vault-agent app mounts its token`);
+        }
+        const initech = run.ofType(K.netpol).find((r) => r.inputs.metadata.namespace === "initech" && r.inputs.metadata.name === "allow-dns-and-database")!.inputs.spec.egress;
+        assert.deepStrictEqual(initech[2], { to: [{ ipBlock: { cidr: "10.96.0.0/12" } }], ports: [{ protocol: "TCP", port: 8200 }] }, "egress to Vault for the agent");
     });
 
     it("creates group roles without login and app logins with exactly one group", () => {
         const roles = run.ofType(K.role).map((r) => r.inputs);
         const groups = roles.filter((r) => !r.login);
-        assert.deepStrictEqual(groups.map((r) => r.name).sort(), ["acme_owner", "acme_readonly", "acme_readwrite", "globex_owner", "globex_readonly", "globex_readwrite"]);
+        assert.deepStrictEqual(groups.map((r) => r.name).sort(), ["acme_owner", "acme_readonly", "acme_readwrite", "globex_owner", "globex_readonly", "globex_readwrite", "initech_owner", "initech_readonly", "initech_readwrite"]);
         const logins = Object.fromEntries(roles.filter((r) => r.login).map((r) => [r.name, r]));
-        assert.deepStrictEqual(Object.keys(logins).sort(), ["acme_billing", "acme_reporting", "acme_storefront", "globex_globex"]);
+        assert.deepStrictEqual(Object.keys(logins).sort(), ["acme_billing", "acme_reporting", "acme_storefront", "globex_globex", "initech_batch", "initech_payroll", "vault_admin"]);
+        assert.strictEqual(logins.vault_admin.createRole, true, "Vault's own admin may create roles");
+        assert.strictEqual(logins.vault_admin.inherit, false, "and inherits no privileges of the roles it manages");
+        delete logins.vault_admin;
         assert.deepStrictEqual(logins.acme_billing.roles, ["acme_owner"]);
         assert.strictEqual(logins.acme_billing.assumeRole, "acme_owner");
         assert.deepStrictEqual(logins.acme_storefront.roles, ["acme_readwrite"]);
         assert.strictEqual(logins.acme_storefront.assumeRole, undefined);
         assert.deepStrictEqual(logins.acme_reporting.roles, ["acme_readonly"]);
         assert.strictEqual(logins.acme_reporting.connectionLimit, 5);
-        for (const r of roles) {
+        for (const r of roles.filter((x) => x.name !== "vault_admin")) {
             for (const flag of ["superuser", "createRole", "createDatabase", "replication", "bypassRowLevelSecurity"]) assert.strictEqual(r[flag], false, `${r.name}.${flag}`);
         }
         const revokes = run.ofType(K.grant).filter((g) => g.inputs.role === "public");
-        assert.deepStrictEqual(revokes.map((g) => `${g.inputs.database}:${g.inputs.objectType}:${g.inputs.privileges.length}`).sort(), ["acme:database:0", "acme:schema:0", "globex:database:0", "globex:schema:0"]);
+        assert.deepStrictEqual(revokes.map((g) => `${g.inputs.database}:${g.inputs.objectType}:${g.inputs.privileges.length}`).sort(), ["acme:database:0", "acme:schema:0", "globex:database:0", "globex:schema:0", "initech:database:0", "initech:schema:0"]);
         const db = run.ofType(K.database).find((r) => r.inputs.name === "acme")!.inputs;
         assert.strictEqual(db.owner, "acme_owner");
         assert.strictEqual(db.connectionLimit, 60);

@@ -1,0 +1,139 @@
+/**
+ * Objects that bring Vault-issued database credentials into an app's namespace: a SecretProviderClass for
+ * the Secrets Store CSI driver's Vault provider, Vault Secrets Operator objects (VaultAuth +
+ * VaultDynamicSecret writing a Secret with DATABASE_URL and restarting the workload on rotation), and the
+ * annotations the Vault Agent injector reads.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as yaml from "js-yaml";
+import { ConnectionSettings } from "../connectionInfo";
+import { managedLabels } from "./organizationNamespace";
+
+export interface VaultDeliveryArgs {
+    namespace: pulumi.Input<string>;
+    /** The app (its Deployment is assumed to be named like it unless `workload` is given). */
+    app: string;
+    workload?: string;
+    serviceAccount: string;
+    /** Vault Kubernetes auth role of the app. */
+    vaultRole: string;
+    vaultAddress: string;
+    vaultNamespace?: string;
+    kubernetesAuthMount: string;
+    /** `<mount>` and the path within it (`static-creds/<role>` or `creds/<role>`). */
+    mount: pulumi.Input<string>;
+    credentialsPath: pulumi.Input<string>;
+    dynamic: boolean;
+    /** Name of the object(s) and of the Secret they produce. */
+    name: string;
+    /** Connection settings without credentials (username comes from Vault). */
+    settings: pulumi.Input<ConnectionSettings>;
+}
+
+/** A Go template (VSO / agent) rendering DATABASE_URL from Vault's username and password. */
+export function databaseUrlTemplate(settings: ConnectionSettings, user: string, password: string): string {
+    const query = [`sslmode=${settings.sslmode}`, ...(["sslrootcert", "sslcert", "sslkey"] as const).filter((k) => settings[k]).map((k) => `${k}=${encodeURIComponent(settings[k]!)}`)];
+    // urlquery percent-encodes everything outside [A-Za-z0-9-_.~] except space (→ '+'); Vault's default
+    // password policy and username template produce only [A-Za-z0-9-], so the result is exact.
+    return `postgresql://${user}:${password}@${settings.host}:${settings.port}/${encodeURIComponent(settings.database)}?${query.join("&")}`;
+}
+
+/** The SecretProviderClass (provider vault) objects parameter, as YAML (every value a string). */
+export function vaultCsiObjects(secretPath: string): string {
+    return yaml.dump([
+        { objectName: "username", secretPath, secretKey: "username" },
+        { objectName: "password", secretPath, secretKey: "password" },
+    ]);
+}
+
+/** Delivery `csi` with the Vault provider. */
+export function vaultSecretProviderClass(name: string, args: VaultDeliveryArgs, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+    const secretPath = pulumi.all([args.mount, args.credentialsPath]).apply(([m, p]) => `${m}/${p}`);
+    return new k8s.apiextensions.CustomResource(name, {
+        apiVersion: "secrets-store.csi.x-k8s.io/v1",
+        kind: "SecretProviderClass",
+        metadata: { name: args.name, namespace: args.namespace, labels: managedLabels({ "app.kubernetes.io/name": args.app }) },
+        spec: {
+            provider: "vault",
+            parameters: {
+                roleName: args.vaultRole,
+                vaultAddress: args.vaultAddress,
+                vaultKubernetesMountPath: args.kubernetesAuthMount,
+                ...(args.vaultNamespace ? { vaultNamespace: args.vaultNamespace } : {}),
+                audience: "vault",
+                objects: secretPath.apply(vaultCsiObjects),
+            },
+            secretObjects: [{
+                secretName: args.name,
+                type: "Opaque",
+                data: [{ objectName: "username", key: "username" }, { objectName: "password", key: "password" }],
+            }],
+        },
+    }, opts);
+}
+
+/** Delivery `vault-secrets-operator`: VaultAuth + VaultDynamicSecret (also for static-creds). */
+export function vaultSecretsOperatorObjects(name: string, args: VaultDeliveryArgs, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource[] {
+    const labels = managedLabels({ "app.kubernetes.io/name": args.app });
+    const auth = new k8s.apiextensions.CustomResource(`${name}-auth`, {
+        apiVersion: "secrets.hashicorp.com/v1beta1",
+        kind: "VaultAuth",
+        metadata: { name: args.name, namespace: args.namespace, labels },
+        spec: {
+            method: "kubernetes",
+            mount: args.kubernetesAuthMount,
+            ...(args.vaultNamespace ? { namespace: args.vaultNamespace } : {}),
+            kubernetes: { role: args.vaultRole, serviceAccount: args.serviceAccount, audiences: ["vault"] },
+        },
+    }, opts);
+    const secret = new k8s.apiextensions.CustomResource(`${name}-secret`, {
+        apiVersion: "secrets.hashicorp.com/v1beta1",
+        kind: "VaultDynamicSecret",
+        metadata: { name: args.name, namespace: args.namespace, labels },
+        spec: {
+            vaultAuthRef: args.name,
+            mount: args.mount,
+            path: args.credentialsPath,
+            // static-creds: VSO re-reads when Vault's rotation is due (ttl), not on a lease
+            allowStaticCreds: !args.dynamic,
+            renewalPercent: 67,
+            destination: {
+                create: true,
+                name: args.name,
+                overwrite: true,
+                transformation: {
+                    templates: {
+                        DATABASE_URL: { text: pulumi.output(args.settings).apply((s) => databaseUrlTemplate(s as ConnectionSettings, '{{ get .Secrets "username" | urlquery }}', '{{ get .Secrets "password" | urlquery }}')) },
+                        host: { text: pulumi.output(args.settings).apply((s) => s.host) },
+                        port: { text: pulumi.output(args.settings).apply((s) => String(s.port)) },
+                        database: { text: pulumi.output(args.settings).apply((s) => s.database) },
+                        sslmode: { text: pulumi.output(args.settings).apply((s) => s.sslmode) },
+                        username: { text: '{{ get .Secrets "username" }}' },
+                        password: { text: '{{ get .Secrets "password" }}' },
+                    },
+                },
+            },
+            // A rotated or re-issued credential rolls the app's pods so they read the new Secret.
+            rolloutRestartTargets: [{ kind: "Deployment", name: args.workload ?? args.app }],
+        },
+    }, { ...opts, dependsOn: [auth] });
+    return [auth, secret];
+}
+
+/** Delivery `vault-agent`: the pod annotations the Vault Agent injector reads. */
+export function vaultAgentAnnotations(args: { vaultRole: string; secretPath: string; settings: ConnectionSettings; vaultNamespace?: string; authPath: string }): Record<string, string> {
+    const template = `{{- with secret "${args.secretPath}" -}}\n${databaseUrlTemplate(args.settings, "{{ .Data.username | urlquery }}", "{{ .Data.password | urlquery }}")}\n{{- end }}\n`;
+    return {
+        "vault.hashicorp.com/agent-inject": "true",
+        "vault.hashicorp.com/role": args.vaultRole,
+        "vault.hashicorp.com/auth-path": `auth/${args.authPath}`,
+        ...(args.vaultNamespace ? { "vault.hashicorp.com/namespace": args.vaultNamespace } : {}),
+        "vault.hashicorp.com/agent-pre-populate": "true",
+        "vault.hashicorp.com/agent-inject-secret-database-url": args.secretPath,
+        "vault.hashicorp.com/agent-inject-template-database-url": template,
+        "vault.hashicorp.com/agent-inject-perms-database-url": "0400",
+        "vault.hashicorp.com/agent-run-as-user": "100",
+        "vault.hashicorp.com/agent-run-as-group": "1000",
+    };
+}

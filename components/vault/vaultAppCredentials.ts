@@ -1,0 +1,146 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import * as vault from "@pulumi/vault";
+import * as k8s from "@pulumi/kubernetes";
+import { AppSpec } from "../types";
+import { ConnectionSettings } from "../connectionInfo";
+import { VaultAppPlatform } from "./vaultPlatform";
+import { appPolicy, credentialsPath } from "./vaultPolicies";
+import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, staticRotationStatements } from "./postgresStatements";
+import { vaultAgentAnnotations, vaultSecretProviderClass, vaultSecretsOperatorObjects } from "../kubernetes/vaultDelivery";
+import { managedLabels } from "../kubernetes/organizationNamespace";
+
+export interface VaultAppCredentialsArgs {
+    app: AppSpec;
+    /** Namespace name (from config) and as created. */
+    namespaceName: string;
+    namespace: pulumi.Input<string>;
+    serviceAccount: string;
+    /** Vault role / policy / auth role name. */
+    vaultRole: string;
+    /** The app's login role (vault-static) or group role (vault-dynamic). */
+    loginRole?: pulumi.Input<string>;
+    groupRole: pulumi.Input<string>;
+    /** Resources the Vault role needs first (login role, grants). */
+    dependsOn: pulumi.Resource[];
+    /** Name of the delivered objects / Secret. */
+    deliveryName: string;
+    /** Connection settings without credentials. */
+    settings: pulumi.Input<ConnectionSettings>;
+    /** Shared Vault pieces. The postgresql provider comes from the parent's `providers`. */
+    platform: VaultAppPlatform;
+}
+
+/**
+ * One app's Vault side: ADMIN OPTION for vault_admin on the role it manages (PostgreSQL 16+), the static role
+ * (rotation) or dynamic role (TTL), a policy allowing only `read` on the app's own credentials path, a
+ * Kubernetes auth role bound to exactly the app's ServiceAccount and namespace, and the delivery objects.
+ */
+export class VaultAppCredentials extends pulumi.ComponentResource {
+    /** The app's credentials path (`<mount>/static-creds/<role>` or `<mount>/creds/<role>`). */
+    public readonly credentialsPath: pulumi.Output<string>;
+    /** The policy text. */
+    public readonly policy: pulumi.Output<string>;
+    /** vault-agent delivery: the annotations to put on the app's pod template. */
+    public readonly agentAnnotations?: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: VaultAppCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:VaultAppCredentials", name, {}, opts);
+        const { app, platform } = args;
+        const dynamic = app.credentials === "vault-dynamic";
+        const kind = dynamic ? "dynamic" : "static";
+        const vaultOpts = { parent: this, provider: platform.provider };
+        const pgOpts = { parent: this };
+
+        // PostgreSQL 16+: CREATEROLE alone no longer lets vault_admin alter (rotate) a role or grant membership
+        // in it; it needs ADMIN OPTION on exactly those roles.
+        const adminGrants: pulumi.Resource[] = [];
+        if (platform.majorVersion >= 16) {
+            const managed = dynamic ? args.groupRole : args.loginRole!;
+            adminGrants.push(new postgresql.GrantRole(`${name}-vault-admin`, {
+                role: platform.vaultAdminRole,
+                grantRole: managed,
+                withAdminOption: true,
+            }, { ...pgOpts, dependsOn: args.dependsOn }));
+        }
+        const dependsOn = [...args.dependsOn, ...adminGrants, ...platform.ready];
+
+        if (dynamic) {
+            new vault.database.SecretBackendRole(`${name}-role`, {
+                backend: platform.mount,
+                name: args.vaultRole,
+                dbName: platform.connectionName,
+                creationStatements: pulumi.output(args.groupRole).apply((g) => dynamicCreationStatements(g, app.connectionLimit)),
+                renewStatements: dynamicRenewStatements(),
+                revocationStatements: dynamicRevocationStatements(),
+                defaultTtl: app.defaultTtl ?? platform.defaults.defaultTtl,
+                maxTtl: app.maxTtl ?? platform.defaults.maxTtl,
+            }, { ...vaultOpts, dependsOn });
+        } else {
+            new vault.database.SecretBackendStaticRole(`${name}-role`, {
+                backend: platform.mount,
+                name: args.vaultRole,
+                dbName: platform.connectionName,
+                username: args.loginRole!,
+                rotationStatements: staticRotationStatements(),
+                ...(app.rotationSchedule
+                    ? { rotationSchedule: app.rotationSchedule, rotationWindow: app.rotationWindow }
+                    : { rotationPeriod: app.rotationPeriod ?? platform.defaults.staticRotationPeriod }),
+            }, { ...vaultOpts, dependsOn });
+        }
+
+        this.credentialsPath = platform.mount.apply((m) => credentialsPath(m, kind, args.vaultRole));
+        this.policy = platform.mount.apply((m) => appPolicy(m, kind, args.vaultRole));
+        const policy = new vault.Policy(`${name}-policy`, { name: args.vaultRole, policy: this.policy }, vaultOpts);
+        new vault.kubernetes.AuthBackendRole(`${name}-auth`, {
+            backend: platform.kubernetesAuthMount,
+            roleName: args.vaultRole,
+            boundServiceAccountNames: [args.serviceAccount],
+            boundServiceAccountNamespaces: [args.namespaceName],
+            audience: "vault",
+            tokenPolicies: [policy.name],
+            tokenTtl: 3600,
+            tokenMaxTtl: 86400,
+            tokenNoDefaultPolicy: false,
+        }, vaultOpts);
+
+        const relative = dynamic ? `creds/${args.vaultRole}` : `static-creds/${args.vaultRole}`;
+        const delivery = {
+            namespace: args.namespace,
+            app: app.name,
+            serviceAccount: args.serviceAccount,
+            vaultRole: args.vaultRole,
+            vaultAddress: platform.address,
+            vaultNamespace: platform.namespace,
+            kubernetesAuthMount: platform.kubernetesAuthMount,
+            mount: platform.mount,
+            credentialsPath: relative,
+            dynamic,
+            name: args.deliveryName,
+            settings: args.settings,
+        };
+        const k8sOpts = { parent: this };
+        switch (app.delivery) {
+            case "csi":
+                vaultSecretProviderClass(`${name}-spc`, delivery, k8sOpts);
+                break;
+            case "vault-secrets-operator":
+                vaultSecretsOperatorObjects(`${name}-vso`, delivery, k8sOpts);
+                break;
+            case "vault-agent": {
+                this.agentAnnotations = pulumi.all([this.credentialsPath, args.settings]).apply(([p, s]) => vaultAgentAnnotations({
+                    vaultRole: args.vaultRole, secretPath: p, settings: s as ConnectionSettings, vaultNamespace: platform.namespace, authPath: platform.kubernetesAuthMount,
+                }));
+                // Published in the namespace so the app team can copy them into its pod template.
+                new k8s.core.v1.ConfigMap(`${name}-agent`, {
+                    metadata: { name: `${args.deliveryName}-vault-agent`, namespace: args.namespace, labels: managedLabels({ "app.kubernetes.io/name": app.name }) },
+                    data: { "annotations.json": this.agentAnnotations.apply((a) => JSON.stringify(a, null, 2)) },
+                }, k8sOpts);
+                break;
+            }
+            default:
+                throw new Error(`app ${app.name}: delivery "${app.delivery}" cannot carry Vault credentials`);
+        }
+        this.registerOutputs({ credentialsPath: this.credentialsPath });
+    }
+}
