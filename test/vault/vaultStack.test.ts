@@ -1,0 +1,144 @@
+/**
+ * The Vault side of the dev stack under mocks (up and preview): the engine's connection, per-app policies
+ * (parsed by a real HCL parser), Kubernetes auth roles, and each delivery mode's objects.
+ */
+import * as assert from "assert";
+import * as yaml from "js-yaml";
+import { runPulumi, RunResult } from "../support/harness";
+import { readStackFile } from "../../stacks/stackFile";
+import { parseStackConfig, ConfigError } from "../../stacks/config";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const hcl = require("@cdktf/hcl2json") as { parse(file: string, text: string): Promise<any> };
+
+const V = {
+    connection: "vault:database/secretBackendConnection:SecretBackendConnection",
+    staticRole: "vault:database/secretBackendStaticRole:SecretBackendStaticRole",
+    dynamicRole: "vault:database/secretBackendRole:SecretBackendRole",
+    policy: "vault:index/policy:Policy",
+    authRole: "vault:kubernetes/authBackendRole:AuthBackendRole",
+    mount: "vault:index/mount:Mount",
+};
+
+function runDev(preview: boolean) {
+    return runPulumi(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require("../../stacks/program") as typeof import("../../stacks/program");
+        const outputs = program.createStack();
+        return program.stackExports(outputs);
+    }, { stack: "dev", preview, config: readStackFile("dev") });
+}
+
+for (const preview of [false, true]) {
+    describe(`Vault under mocks (${preview ? "preview" : "up"})`, function () {
+        this.timeout(60000);
+        let run: RunResult<Record<string, unknown>>;
+        before(async () => {
+            run = await runDev(preview);
+        });
+
+        it("mounts one database engine whose connection logs in as vault_admin, over TLS, with explicit roles", () => {
+            assert.deepStrictEqual(run.ofType(V.mount).map((m) => [m.inputs.path, m.inputs.type]), [["database-dev", "database"]]);
+            const c = run.ofType(V.connection)[0];
+            assert.deepStrictEqual(c.inputs.allowedRoles.sort(), ["initech-dev-analytics", "initech-dev-batch", "initech-dev-payroll"]);
+            assert.strictEqual(c.inputs.verifyConnection, true);
+            assert.strictEqual(c.inputs.postgresql.username, "vault_admin");
+            assert.strictEqual(c.inputs.postgresql.passwordAuthentication, "scram-sha-256");
+            assert.ok(c.inputs.postgresql.passwordWo && c.inputs.postgresql.password === undefined, "write-only password: root rotation never fights Pulumi");
+            if (!preview) assert.match(c.inputs.postgresql.connectionUrl, /^postgresql:\/\/\{\{username\}\}:\{\{password\}\}@postgres\.postgres\.svc\.cluster\.local:5432\/postgres\?sslmode=require$/);
+            for (const r of run.resources.filter((x) => x.type.startsWith("vault:"))) {
+                assert.ok(r.provider?.includes("pulumi:providers:vault::vault"), `${r.type} uses the explicit Vault provider`);
+            }
+        });
+
+        it("rotates static roles on their schedule and bounds dynamic leases", () => {
+            const statics = Object.fromEntries(run.ofType(V.staticRole).map((r) => [r.inputs.name, r.inputs]));
+            assert.deepStrictEqual([statics["initech-dev-payroll"].rotationSchedule, statics["initech-dev-payroll"].rotationWindow, statics["initech-dev-payroll"].rotationPeriod], ["0 3 * * SUN", 7200, undefined]);
+            assert.deepStrictEqual([statics["initech-dev-batch"].rotationPeriod, statics["initech-dev-batch"].rotationSchedule], [86400, undefined]);
+            assert.strictEqual(statics["initech-dev-payroll"].username, "initech_payroll");
+            const dynamic = run.ofType(V.dynamicRole)[0].inputs;
+            assert.deepStrictEqual([dynamic.name, dynamic.defaultTtl, dynamic.maxTtl], ["initech-dev-analytics", 3600, 14400]);
+            if (!preview) assert.match(dynamic.creationStatements[0], /VALID UNTIL '\{\{expiration\}\}'.* IN ROLE "initech_readonly";$/);
+            assert.ok(dynamic.revocationStatements.some((s: string) => /DROP ROLE IF EXISTS "\{\{name\}\}"/.test(s)));
+        });
+
+        it("gives each app a policy with only `read` on its own credentials path", async function () {
+            if (preview) this.skip(); // the mount path is an output
+            const policies = run.ofType(V.policy);
+            assert.strictEqual(policies.length, 3);
+            for (const p of policies) {
+                const parsed = await hcl.parse(`${p.inputs.name}.hcl`, p.inputs.policy);
+                const paths = Object.keys(parsed.path);
+                const kind = p.inputs.name.endsWith("analytics") ? "creds" : "static-creds";
+                assert.deepStrictEqual(paths, [`database-dev/${kind}/${p.inputs.name}`], "exactly its own path");
+                assert.deepStrictEqual(parsed.path[paths[0]], [{ capabilities: ["read"] }]);
+                assert.ok(!paths[0].includes("*") && !paths[0].includes("+"), "no globs");
+            }
+        });
+
+        it("binds each Kubernetes auth role to exactly the app's ServiceAccount and namespace", () => {
+            const roles = run.ofType(V.authRole).map((r) => r.inputs);
+            assert.deepStrictEqual(roles.map((r) => [r.roleName, r.boundServiceAccountNames, r.boundServiceAccountNamespaces, r.tokenPolicies]).sort(), [
+                ["initech-dev-analytics", ["analytics"], ["initech"], ["initech-dev-analytics"]],
+                ["initech-dev-batch", ["batch"], ["initech"], ["initech-dev-batch"]],
+                ["initech-dev-payroll", ["payroll"], ["initech"], ["initech-dev-payroll"]],
+            ]);
+            for (const r of roles) assert.ok(!JSON.stringify(r).includes("*"), "no wildcards");
+        });
+
+        it("delivers through the Vault Secrets Operator with DATABASE_URL and rollout restarts", () => {
+            const dynamicSecret = run.resources.find((r) => r.type === "kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret")!.inputs;
+            assert.strictEqual(dynamicSecret.metadata.namespace, "initech");
+            assert.strictEqual(dynamicSecret.spec.path, "static-creds/initech-dev-payroll");
+            assert.strictEqual(dynamicSecret.spec.allowStaticCreds, true);
+            assert.deepStrictEqual(dynamicSecret.spec.rolloutRestartTargets, [{ kind: "Deployment", name: "payroll" }]);
+            assert.strictEqual(dynamicSecret.spec.destination.create, true);
+            if (!preview) assert.match(dynamicSecret.spec.destination.transformation.templates.DATABASE_URL.text, /^postgresql:\/\/\{\{ get \.Secrets "username" \| urlquery \}\}:\{\{ get \.Secrets "password" \| urlquery \}\}@postgres\.postgres\.svc\.cluster\.local:5432\/initech\?sslmode=require$/);
+            const auth = run.resources.find((r) => r.type === "kubernetes:secrets.hashicorp.com/v1beta1:VaultAuth")!.inputs.spec;
+            assert.deepStrictEqual(auth.kubernetes, { role: "initech-dev-payroll", serviceAccount: "payroll", audiences: ["vault"] });
+        });
+
+        it("delivers through the CSI driver's Vault provider with string parameters", () => {
+            const spc = run.resources.find((r) => r.type === "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")!.inputs;
+            assert.strictEqual(spc.spec.provider, "vault");
+            for (const [k, v] of Object.entries(spc.spec.parameters)) assert.strictEqual(typeof v, "string", `parameters.${k} is a string`);
+            assert.strictEqual(spc.spec.parameters.roleName, "initech-dev-analytics");
+            if (!preview) {
+                const objects = yaml.load(spc.spec.parameters.objects) as any[];
+                assert.deepStrictEqual(objects.map((o) => [o.objectName, o.secretPath, o.secretKey]), [
+                    ["username", "database-dev/creds/initech-dev-analytics", "username"],
+                    ["password", "database-dev/creds/initech-dev-analytics", "password"],
+                ]);
+            }
+        });
+
+        it("publishes the agent-injector annotations for vault-agent apps", async function () {
+            if (preview) this.skip();
+            const cm = run.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.name === "batch-database-vault-agent")!.inputs;
+            const annotations = JSON.parse(cm.data["annotations.json"]);
+            assert.strictEqual(annotations["vault.hashicorp.com/agent-inject"], "true");
+            assert.strictEqual(annotations["vault.hashicorp.com/role"], "initech-dev-batch");
+            assert.strictEqual(annotations["vault.hashicorp.com/agent-inject-secret-database-url"], "database-dev/static-creds/initech-dev-batch");
+            assert.match(annotations["vault.hashicorp.com/agent-inject-template-database-url"], /\{\{- with secret "database-dev\/static-creds\/initech-dev-batch" -\}\}\npostgresql:\/\/\{\{ \.Data\.username \| urlquery \}\}:/);
+        });
+    });
+}
+
+describe("Vault config validation", () => {
+    const base = { database: { engine: "statefulset" }, vault: { address: "https://vault:8200" } };
+    const problems = (config: any) => {
+        try {
+            parseStackConfig(config, "dev");
+            return [];
+        } catch (err) {
+            return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+        }
+    };
+    it("rejects a Vault delivery mode without Vault, a period with a schedule, a TTL above its max, a window without schedule", () => {
+        assert.match(problems({ database: base.database, organizations: [{ name: "a", apps: [{ name: "x", credentials: "vault-dynamic", delivery: "vault-agent" }] }] }).join("\n"), /apps\[0\]\.credentials: "vault-dynamic" needs the postgres-access:vault config/);
+        assert.match(problems({ ...base, organizations: [{ name: "a", apps: [{ name: "x", credentials: "vault-static", rotationPeriod: 3600, rotationSchedule: "0 * * * *" }] }] }).join("\n"), /rotationSchedule: set either rotationPeriod or rotationSchedule/);
+        assert.match(problems({ ...base, organizations: [{ name: "a", apps: [{ name: "x", credentials: "vault-dynamic", defaultTtl: 7200, maxTtl: 600 }] }] }).join("\n"), /defaultTtl: must not exceed maxTtl \(600\)/);
+        assert.match(problems({ ...base, organizations: [{ name: "a", apps: [{ name: "x", credentials: "vault-static", rotationWindow: 3600 }] }] }).join("\n"), /rotationWindow: only applies together with rotationSchedule/);
+        assert.match(problems({ ...base, organizations: [{ name: "a", apps: [{ name: "x", credentials: "kubernetes", delivery: "vault-agent" }] }] }).join("\n"), /delivery: credentials "kubernetes" can be delivered by "secret", not "vault-agent"/);
+        assert.match(problems({ ...base, vault: { address: "https://vault:8200", defaultTtl: 90000, maxTtl: 3600 }, organizations: [{ name: "a" }] }).join("\n"), /vault\.defaultTtl: must not exceed vault\.maxTtl/);
+    });
+});
