@@ -10,6 +10,8 @@ import { AwsAppPlatform } from "./aws/awsPlatform";
 import { VaultAppPlatform } from "./vault/vaultPlatform";
 import { AppSpiffeIdentity } from "./kubernetes/appSpiffeIdentity";
 import { VaultAppCredentials } from "./vault/vaultAppCredentials";
+import { AppSecretsManagerCredentials } from "./aws/appSecretsManagerCredentials";
+import { awsSecretProviderClass } from "./kubernetes/awsSecretProviderClass";
 import { CERT_DIR, SpiffeSettings } from "./kubernetes/spiffe";
 
 /** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
@@ -40,6 +42,8 @@ export interface AppAccessArgs {
     namespace: pulumi.Input<string>;
     /** Shared AWS / Vault pieces. */
     platform: AppPlatform;
+    /** The organization's KMS key for Secrets Manager entries (secretsmanager apps). */
+    secretsKeyArn?: pulumi.Output<string>;
 }
 
 /** How an app authenticates, in words (plan output, README, stack exports). */
@@ -72,6 +76,8 @@ export class AppAccess extends pulumi.ComponentResource {
     public readonly settings: pulumi.Output<ConnectionSettings>;
     /** How the app authenticates. */
     public readonly authentication: string;
+    /** AWS side (secretsmanager). */
+    public readonly secretsManager?: AppSecretsManagerCredentials;
     /** Vault side (vault-static / vault-dynamic). */
     public readonly vault?: VaultAppCredentials;
     /** Where the app's credentials are delivered (object names in its namespace). */
@@ -132,8 +138,27 @@ export class AppAccess extends pulumi.ComponentResource {
                 break;
             }
             case "secretsmanager": {
-                // AWS path (issue 3): Secrets Manager entry + IRSA role + SecretProviderClass (aws).
-                throw new Error(`app ${organization.name}/${app.name}: credentials "secretsmanager" are not wired yet`);
+                const aws = args.platform.aws;
+                if (!aws || !args.secretsKeyArn) throw new Error(`app ${organization.name}/${app.name}: credentials "secretsmanager" need the AWS settings`);
+                this.secretsManager = new AppSecretsManagerCredentials(`${name}-aws`, {
+                    secretName: this.names.secretsManagerSecret,
+                    roleName: this.names.iamRole,
+                    namespace: organization.name,
+                    serviceAccount: this.names.serviceAccount,
+                    keyArn: args.secretsKeyArn,
+                    settings: this.settings,
+                    password: this.login!.password,
+                    platform: aws,
+                }, { parent: this, dependsOn: [this.login!] });
+                awsSecretProviderClass(`${name}-spc`, {
+                    namespace: args.namespace,
+                    name: this.names.secretProviderClass,
+                    app: app.name,
+                    secretName: this.names.secretsManagerSecret,
+                    region: aws.region,
+                }, { parent: this });
+                this.delivered = this.secretsManager.secretArn.apply((arn): Record<string, string> => ({ secretsManagerSecret: arn, secretProviderClass: this.names.secretProviderClass, syncedSecret: this.names.secretProviderClass }));
+                break;
             }
             case "vault-static":
             case "vault-dynamic": {

@@ -6,6 +6,7 @@ import { OrganizationSpec } from "./types";
 import { OrganizationNamespace } from "./kubernetes/organizationNamespace";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
 import { AppAccess, AppPlatform } from "./appAccess";
+import { OrganizationSecretsKey } from "./aws/organizationSecretsKey";
 
 export interface OrganizationArgs {
     /** Environment (stack) name, part of every cloud-side name. */
@@ -20,7 +21,7 @@ export interface OrganizationArgs {
      * Where the database is, for the namespace's egress policy: the server's namespace (in-cluster) or the
      * CIDR blocks of the RDS subnets.
      */
-    databaseEgress: { namespace?: string; cidrBlocks?: string[] };
+    databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<string[]> };
     /** Shared AWS and Vault pieces, present when configured. */
     platform: AppPlatform;
     /** Egress to Vault (CIDR blocks and port), for namespaces with vault-agent apps. */
@@ -74,6 +75,17 @@ export class Organization extends pulumi.ComponentResource {
             dependsOn: args.server instanceof pulumi.Resource ? [args.server] : [],
         });
 
+        // One KMS key per organization for its Secrets Manager entries, usable only by its own app roles.
+        const secretsManagerApps = org.apps.filter((app) => app.credentials === "secretsmanager");
+        const aws = args.platform.aws;
+        const secretsKey = aws && secretsManagerApps.length
+            ? new OrganizationSecretsKey(`${name}-secrets-key`, {
+                organization: org.name,
+                appRoleArns: secretsManagerApps.map((app) => aws.appRoleArn(org, app)),
+                platform: aws,
+            }, { parent: this })
+            : undefined;
+
         this.apps = org.apps.map((app) => new AppAccess(`${name}-${app.name}`, {
             env: args.env,
             organization: org,
@@ -82,6 +94,7 @@ export class Organization extends pulumi.ComponentResource {
             database,
             namespace: namespaceBundle.namespaceName,
             platform: args.platform,
+            secretsKeyArn: secretsKey?.keyArn,
         }, { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: args.postgresProvider } }));
 
         this.namespace = namespaceBundle.namespaceName;

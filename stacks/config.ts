@@ -172,6 +172,9 @@ const organizationSchema = z.strictObject({
     quota: z
         .strictObject({ cpu: quantity.default("4"), memory: quantity.default("8Gi"), pods: positiveInt("pods", 1, 10000).default(50) })
         .prefault({}),
+    /** Access and credentials of the default app (the one named after the organization, when `apps` is absent). */
+    access: oneOf(ACCESS_LEVELS).optional(),
+    credentials: oneOf(CREDENTIAL_SOURCES).optional(),
     apps: z.array(appSchema, { error: "expected a list of apps" }).min(1, { error: "expected at least one app (or leave apps out for one app named after the organization)" }).optional(),
 });
 
@@ -260,6 +263,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         if (db.rds === undefined) add("database.rds", "is required when database.engine is \"rds\" (vpcId, subnetIds, ...)");
         if (!hasAws) add("aws", "is required when database.engine is \"rds\" (region, EKS OIDC provider)");
         if (db.tls === "mtls") add("database.tls", "\"mtls\" needs client certificates in pg_hba, which RDS does not allow; use \"verify-full\" (and IAM database authentication, database.rds.iamDatabaseAuthentication) on RDS, or engine \"statefulset\"");
+        if (db.tls === "verify-full" && db.rds && db.rds.caBundlePem === undefined) add("database.rds.caBundlePem", "is required with tls \"verify-full\" on RDS: the RDS CA bundle (global-bundle.pem from https://truststore.pki.rds.amazonaws.com) that travels with the credentials");
         if (db.statefulset !== undefined) add("database.statefulset", "only applies to engine \"statefulset\"; remove it or set database.engine to \"statefulset\"");
     }
     if (engine === "statefulset") {
@@ -285,7 +289,12 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             if (RESERVED_NAMESPACES.includes(org.name)) add(`${orgPath}.name`, `"${org.name}" is a reserved Kubernetes namespace`);
             if (engine === "statefulset" && org.name === serverNamespace) add(`${orgPath}.name`, `"${org.name}" is the database server's namespace (database.statefulset.namespace)`);
         }
-        const apps: any[] = Array.isArray(org.apps) ? org.apps : [];
+        if (Array.isArray(org.apps)) {
+            for (const key of ["access", "credentials"]) {
+                if (org[key] !== undefined) add(`${orgPath}.${key}`, `only applies to the default app (when apps is absent); set apps[].${key} instead`);
+            }
+        }
+        const apps: any[] = Array.isArray(org.apps) ? org.apps : (org.credentials !== undefined || org.access !== undefined ? [{ name: org.name, access: org.access, credentials: org.credentials }] : []);
         const appNames = new Map<string, number>();
         apps.forEach((app, j) => {
             if (!app || typeof app !== "object") return;
@@ -352,7 +361,7 @@ export function parseStackConfig(raw: unknown, env: string): StackConfig {
             name: org.name,
             connectionLimit: org.connectionLimit,
             quota: org.quota,
-            apps: (org.apps ?? [{ name: org.name } as z.infer<typeof appSchema>]).map((app) => {
+            apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
                 const parsedApp = org.apps ? app : appSchema.parse(app);
                 return {
                     ...parsedApp,

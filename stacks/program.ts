@@ -9,6 +9,9 @@ import * as postgresql from "@pulumi/postgresql";
 import { StackConfig, parseStackConfig } from "./config";
 import { PostgresServer } from "../components/database/postgresServer";
 import { StatefulSetPostgres } from "../components/database/statefulSetPostgres";
+import { RdsPostgres } from "../components/database/rdsPostgres";
+import * as aws from "@pulumi/aws";
+import { AwsAppPlatform, createAwsPlatform } from "../components/aws/awsPlatform";
 import { Organization } from "../components/organization";
 import { AppPlatform } from "../components/appAccess";
 import { appCertificateCommonName } from "../components/kubernetes/spiffe";
@@ -68,7 +71,13 @@ function createServer(config: StackConfig): PostgresServer {
             } : undefined,
         }, { protect: false });
     }
-    throw new Error(`database.engine "${db.engine}" is not wired yet`);
+    const rds = db.rds!;
+    return new RdsPostgres("postgres", {
+        env: config.env,
+        version: db.version,
+        tls: db.tls === "mtls" ? "verify-full" : db.tls,
+        ...rds,
+    }, { provider: platformAwsProvider(config) });
 }
 
 /**
@@ -149,11 +158,32 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
     };
 }
 
+let sharedAws: { config: StackConfig; platform: AwsAppPlatform } | undefined;
+/** The shared AWS platform (one provider, account looked up once), when `postgres-access:aws` is set. */
+function awsPlatform(config: StackConfig): AwsAppPlatform | undefined {
+    if (!config.aws) return undefined;
+    if (sharedAws?.config !== config) {
+        sharedAws = { config, platform: createAwsPlatform({ env: config.env, ...config.aws }) };
+    }
+    return sharedAws.platform;
+}
+
+function platformAwsProvider(config: StackConfig): aws.Provider | undefined {
+    return awsPlatform(config)?.provider;
+}
+
+/** The CIDR blocks of the RDS subnets: the only database egress organization namespaces get on RDS. */
+function rdsSubnetCidrs(config: StackConfig): pulumi.Output<string[]> {
+    const provider = platformAwsProvider(config);
+    return pulumi.all((config.database.rds?.subnetIds ?? []).map((id) => aws.ec2.getSubnetOutput({ id }, { provider }).cidrBlock));
+}
+
 /** Builds the whole stack from validated config. */
 export function createStackFromConfig(config: StackConfig): StackOutputs {
     const server = createServer(config);
     const postgresProvider = createAdminProvider(config, server);
     const platform: AppPlatform = {
+        aws: awsPlatform(config),
         spiffe: config.database.tls === "mtls" ? config.database.spiffe : undefined,
         vault: createVaultPlatform(config, server, postgresProvider),
     };
@@ -162,7 +192,7 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         : undefined;
     const databaseEgress = config.database.engine === "statefulset"
         ? { namespace: config.database.statefulset?.namespace ?? "postgres" }
-        : { cidrBlocks: [] as string[] };
+        : { cidrBlocks: rdsSubnetCidrs(config) };
     const organizations = config.organizations.map((organization) => new Organization(organization.name, {
         env: config.env,
         organization,

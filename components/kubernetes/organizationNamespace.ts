@@ -35,7 +35,7 @@ export interface OrganizationNamespaceArgs {
      * Where the database is: the server's namespace (in-cluster StatefulSet) or CIDR blocks (RDS subnets).
      * Egress to it on `databasePort` is the only non-DNS egress the namespace allows.
      */
-    databaseEgress: { namespace?: string; cidrBlocks?: string[] };
+    databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<string[]> };
     /** Extra egress (e.g. Vault's address) as CIDR blocks and port; optional. */
     extraEgress?: { cidrBlocks: string[]; port: number }[];
 }
@@ -89,16 +89,13 @@ export class OrganizationNamespace extends pulumi.ComponentResource {
             spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
         }, child);
 
-        const databaseTo: k8s.types.input.networking.v1.NetworkPolicyPeer[] = [];
-        if (args.databaseEgress.namespace) {
-            databaseTo.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.databaseEgress.namespace } } });
-        }
-        for (const cidr of args.databaseEgress.cidrBlocks ?? []) {
-            databaseTo.push({ ipBlock: { cidr } });
-        }
-        if (databaseTo.length === 0) {
+        if (!args.databaseEgress.namespace && !args.databaseEgress.cidrBlocks) {
             throw new Error(`OrganizationNamespace ${name}: databaseEgress needs a namespace or cidrBlocks`);
         }
+        const databaseTo = pulumi.output(args.databaseEgress.cidrBlocks ?? []).apply((cidrs): k8s.types.input.networking.v1.NetworkPolicyPeer[] => [
+            ...(args.databaseEgress.namespace ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.databaseEgress.namespace } } }] : []),
+            ...cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        ]);
         new k8s.networking.v1.NetworkPolicy(`${name}-egress`, {
             metadata: { name: "allow-dns-and-database", namespace: ns, labels },
             spec: {

@@ -81,6 +81,8 @@ const defaultCalls: Record<string, (inputs: any) => any> = {
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/deployer", userId: "AIDAEXAMPLE" }),
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
+    // subnet-0a1b2c... -> 10.0.<n>.0/24, deterministic per id
+    "aws:ec2/getSubnet:getSubnet": (inputs) => ({ id: inputs.id, cidrBlock: `10.0.${parseInt(String(inputs.id).replace(/\D/g, "").slice(-2) || "0", 10) % 250}.0/24`, vpcId: "vpc-0abc1234" }),
 };
 
 /**

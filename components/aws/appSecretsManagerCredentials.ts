@@ -1,0 +1,73 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { AwsAppPlatform } from "./awsPlatform";
+import { appSecretAccessPolicy, irsaTrustPolicy, secretArnPattern, secretResourcePolicy } from "./policies";
+import { ConnectionSettings, connectionFieldsOutput } from "../connectionInfo";
+
+export interface AppSecretsManagerCredentialsArgs {
+    /** Secrets Manager secret name (`{org}-{env}-database-credentials` for a default app). */
+    secretName: string;
+    /** IAM role name of the app. */
+    roleName: string;
+    namespace: string;
+    serviceAccount: string;
+    /** The organization's key. */
+    keyArn: pulumi.Input<string>;
+    settings: pulumi.Input<ConnectionSettings>;
+    password: pulumi.Input<string>;
+    platform: AwsAppPlatform;
+}
+
+/**
+ * Delivery via AWS Secrets Manager: the app's secret (RDS-style JSON plus DATABASE_URL) encrypted with its
+ * organization's KMS key, a resource policy that denies everyone but the app's role and the platform
+ * admins, and the app's IRSA role, trusted only by its exact ServiceAccount and allowed only to read that
+ * secret and decrypt through Secrets Manager.
+ */
+export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
+    public readonly secretArn: pulumi.Output<string>;
+    public readonly roleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: AppSecretsManagerCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("postgres-access:index:AppSecretsManagerCredentials", name, {}, opts);
+        const p = args.platform;
+        const child = { parent: this, provider: p.provider };
+        const tags = { "managed-by": "postgres-access", environment: p.env, namespace: args.namespace, app: args.serviceAccount };
+
+        const role = new aws.iam.Role(`${name}-role`, {
+            name: args.roleName,
+            description: `IRSA: ${args.namespace}/${args.serviceAccount} reads its database credentials`,
+            assumeRolePolicy: JSON.stringify(irsaTrustPolicy(p.oidcProviderArn, p.oidcIssuerUrl, args.namespace, args.serviceAccount)),
+            maxSessionDuration: 3600,
+            tags,
+        }, child);
+
+        const secret = new aws.secretsmanager.Secret(`${name}-secret`, {
+            name: args.secretName,
+            description: `Database credentials of ${args.namespace}/${args.serviceAccount} (postgres-access)`,
+            kmsKeyId: args.keyArn,
+            recoveryWindowInDays: p.recoveryWindowInDays,
+            tags,
+        }, child);
+        new aws.secretsmanager.SecretPolicy(`${name}-secret-policy`, {
+            secretArn: secret.arn,
+            blockPublicPolicy: true,
+            policy: role.arn.apply((arn) => JSON.stringify(secretResourcePolicy(arn, p.platformAdminRoleArns))),
+        }, child);
+        new aws.secretsmanager.SecretVersion(`${name}-secret-value`, {
+            secretId: secret.id,
+            secretString: connectionFieldsOutput(args.settings, args.password).apply((fields) => JSON.stringify(fields)),
+        }, { ...child, additionalSecretOutputs: ["secretString"] });
+
+        const pattern = pulumi.all([p.partition, p.accountId]).apply(([partition, account]) => secretArnPattern(partition, p.region, account, args.secretName));
+        new aws.iam.RolePolicy(`${name}-read-secret`, {
+            name: "read-own-database-secret",
+            role: role.id,
+            policy: pulumi.all([pattern, args.keyArn]).apply(([arn, key]) => JSON.stringify(appSecretAccessPolicy(arn, key, p.region))),
+        }, child);
+
+        this.secretArn = secret.arn;
+        this.roleArn = role.arn;
+        this.registerOutputs({ secretArn: this.secretArn, roleArn: this.roleArn });
+    }
+}
