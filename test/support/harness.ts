@@ -95,6 +95,8 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
     const resources: RecordedResource[] = [];
     const calls: RecordedCall[] = [];
     const callTable = { ...defaultCalls, ...(options.calls ?? {}) };
+    // ARNs the mock "creates" live in the account getCallerIdentity reports.
+    const account: string = callTable["aws:index/getCallerIdentity:getCallerIdentity"]({}).accountId;
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -112,7 +114,7 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
                 resources.push(record);
                 const id = preview ? undefined : `${args.name}-id`;
                 record.id = id;
-                const outputs = preview ? {} : mockOutputs(args.type, args.name, inputs);
+                const outputs = preview ? {} : mockOutputs(args.type, args.name, inputs, account);
                 return { id: id as string, state: { ...args.inputs, ...outputs } };
             },
             call(args: pulumi.runtime.MockCallArgs) {

@@ -17,7 +17,8 @@ export function fakeRandom(name: string, length: number): string {
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
 
-export function mockOutputs(type: string, name: string, inputs: any): Record<string, unknown> {
+export function mockOutputs(type: string, name: string, inputs: any, account = ACCOUNT): Record<string, unknown> {
+    const ACCOUNT = account;
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
         case "random:index/randomString:RandomString":
