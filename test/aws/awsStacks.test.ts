@@ -238,7 +238,7 @@ for (const env of ["staging", "prod"]) {
             const spcs = run.resources.filter((r) => r.type === "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass");
             assert.strictEqual(spcs.length, 4);
             for (const spc of spcs) {
-                const obj = { apiVersion: "secrets-store.csi.x-k8s.io/v1", kind: "SecretProviderClass", ...spc.inputs };
+                const obj: any = { apiVersion: "secrets-store.csi.x-k8s.io/v1", kind: "SecretProviderClass", ...spc.inputs };
                 assert.ok(validate(obj), `${spc.name}: ${ajv.errorsText(validate.errors)}`);
                 assert.strictEqual(obj.spec.provider, "aws");
                 const objects = yaml.load(obj.spec.parameters.objects) as any[];
