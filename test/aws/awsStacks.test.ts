@@ -234,7 +234,7 @@ for (const env of ["staging", "prod"]) {
 
         it("validates every SecretProviderClass against the CRD schema, and its objects against the secret's JSON", () => {
             const ajv = new Ajv({ allErrors: true, strict: false });
-            const validate = ajv.compile(secretProviderClassSchema);
+            const validate = ajv.compile<any>(secretProviderClassSchema);
             const spcs = run.resources.filter((r) => r.type === "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass");
             assert.strictEqual(spcs.length, 4);
             for (const spc of spcs) {
