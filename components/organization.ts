@@ -67,6 +67,7 @@ export class Organization extends pulumi.ComponentResource {
         const database = new OrganizationDatabase(`${name}-database`, {
             names,
             connectionLimit: org.connectionLimit,
+            nonSuperuserAdmin: args.server.adminIsSuperuser ? undefined : args.server.adminUsername,
         }, {
             parent: this,
             provider: args.postgresProvider,

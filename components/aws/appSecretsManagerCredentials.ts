@@ -7,14 +7,19 @@ import { ConnectionSettings, connectionFieldsOutput } from "../connectionInfo";
 export interface AppSecretsManagerCredentialsArgs {
     /** Secrets Manager secret name (`{org}-{env}-database-credentials` for a default app). */
     secretName: string;
-    /** IAM role name of the app. */
+    /** IAM role name of the app (IRSA). */
     roleName: string;
+    /** The app's namespace (its organization's). */
     namespace: string;
+    /** The app's ServiceAccount, the only identity its role trusts. */
     serviceAccount: string;
-    /** The organization's key. */
+    /** ARN of the organization's KMS key for Secrets Manager entries. */
     keyArn: pulumi.Input<string>;
+    /** Connection settings (no password). */
     settings: pulumi.Input<ConnectionSettings>;
+    /** The app login's password (a secret). */
     password: pulumi.Input<string>;
+    /** Shared AWS facts (provider, account, OIDC provider). */
     platform: AwsAppPlatform;
 }
 
@@ -22,11 +27,15 @@ export interface AppSecretsManagerCredentialsArgs {
  * Delivery via AWS Secrets Manager: the app's secret (RDS-style JSON plus DATABASE_URL) encrypted with its
  * organization's KMS key, a resource policy that denies everyone but the app's role and the platform
  * admins, and the app's IRSA role, trusted only by its exact ServiceAccount and allowed only to read that
- * secret and decrypt through Secrets Manager.
+ * secret and to decrypt through Secrets Manager.
  */
 export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
+    /** ARN of the secret (with Secrets Manager's 6-character suffix). */
     public readonly secretArn: pulumi.Output<string>;
+    /** ARN of the app's IRSA role. */
     public readonly roleArn: pulumi.Output<string>;
+    /** The secret's name. */
+    public readonly secretName: string;
 
     constructor(name: string, args: AppSecretsManagerCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:AppSecretsManagerCredentials", name, {}, opts);
@@ -36,9 +45,10 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
 
         const role = new aws.iam.Role(`${name}-role`, {
             name: args.roleName,
-            description: `IRSA: ${args.namespace}/${args.serviceAccount} reads its database credentials`,
+            description: `IRSA: ${args.namespace}/${args.serviceAccount} reads its database credentials (postgres-access)`,
             assumeRolePolicy: JSON.stringify(irsaTrustPolicy(p.oidcProviderArn, p.oidcIssuerUrl, args.namespace, args.serviceAccount)),
             maxSessionDuration: 3600,
+            permissionsBoundary: p.permissionsBoundaryArn,
             tags,
         }, child);
 
@@ -56,6 +66,7 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
         }, child);
         new aws.secretsmanager.SecretVersion(`${name}-secret-value`, {
             secretId: secret.id,
+            // connectionFieldsOutput is a Pulumi secret; the SDK also marks secretString secret.
             secretString: connectionFieldsOutput(args.settings, args.password).apply((fields) => JSON.stringify(fields)),
         }, { ...child, additionalSecretOutputs: ["secretString"] });
 
@@ -68,6 +79,7 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
 
         this.secretArn = secret.arn;
         this.roleArn = role.arn;
+        this.secretName = args.secretName;
         this.registerOutputs({ secretArn: this.secretArn, roleArn: this.roleArn });
     }
 }

@@ -23,6 +23,13 @@ export interface OrganizationDatabaseArgs {
     names: OrganizationNames;
     /** CONNECTION LIMIT of the database. */
     connectionLimit: number;
+    /**
+     * The admin login when it is not a superuser (RDS: the master user, a member of rds_superuser). It is
+     * made a member of the owner role: PostgreSQL performs a non-owner's REVOKE/GRANT on the database only
+     * "as the owner" when the caller is a member of the owner role; otherwise `REVOKE ALL ON DATABASE …
+     * FROM PUBLIC` silently revokes nothing (a WARNING, no error).
+     */
+    nonSuperuserAdmin?: pulumi.Input<string>;
 }
 
 /**
@@ -70,12 +77,15 @@ export class OrganizationDatabase extends pulumi.ComponentResource {
             allowConnections: true,
         }, { ...child, retainOnDelete: true });
 
+        const adminAsOwner = args.nonSuperuserAdmin
+            ? [new postgresql.GrantRole(`${name}-admin-owner`, { role: args.nonSuperuserAdmin, grantRole: owner.name, withAdminOption: false }, { ...child, dependsOn: [database] })]
+            : [];
         const revokeDatabaseFromPublic = new postgresql.Grant(`${name}-revoke-database-public`, {
             database: database.name,
             role: "public",
             objectType: "database",
             privileges: [],
-        }, child);
+        }, { ...child, dependsOn: adminAsOwner });
         const revokeSchemaFromPublic = new postgresql.Grant(`${name}-revoke-schema-public`, {
             database: database.name,
             schema: APP_SCHEMA,
@@ -102,7 +112,7 @@ export class OrganizationDatabase extends pulumi.ComponentResource {
                 role: role.name,
                 objectType: "database",
                 privileges: ["CONNECT"],
-            }, { ...child, dependsOn: [revokeDatabaseFromPublic] });
+            }, { ...child, dependsOn: [revokeDatabaseFromPublic, ...adminAsOwner] });
             const usage = new postgresql.Grant(`${name}-${level}-schema`, {
                 database: database.name,
                 schema: APP_SCHEMA,

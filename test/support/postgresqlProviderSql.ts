@@ -182,11 +182,12 @@ export function providerSteps(resources: RecordedResource[], adminUser = "postgr
         steps.push({ database: r.inputs.database, statements: [`CREATE SCHEMA ${quoteIdent(r.inputs.name)}${r.inputs.owner ? ` AUTHORIZATION ${quoteIdent(r.inputs.owner)}` : ""}`], transaction: true, resource: r.name });
     }
     for (const r of memberRoles) steps.push({ database: null, statements: roleSql(r.inputs), transaction: true, resource: r.name });
+    // GrantRole only needs the roles (its dependsOn in the program: after roles, before privileges)
+    for (const r of of(T.grantRole)) steps.push({ database: null, statements: [grantRoleSql(r.inputs)], transaction: true, resource: r.name });
     const grantOrder = ["database", "schema", "table", "sequence", "function", "procedure", "routine"];
     const grants = of(T.grant).sort((a, b) => grantOrder.indexOf(a.inputs.objectType) - grantOrder.indexOf(b.inputs.objectType));
     for (const r of grants) steps.push({ database: r.inputs.database, statements: grantSql(r.inputs), transaction: true, resource: r.name });
     for (const r of of(T.defaultPrivileges)) steps.push({ database: r.inputs.database, statements: defaultPrivilegesSql(r.inputs), transaction: true, resource: r.name });
-    for (const r of of(T.grantRole)) steps.push({ database: null, statements: [grantRoleSql(r.inputs)], transaction: true, resource: r.name });
     return steps;
 }
 
@@ -195,10 +196,69 @@ export interface AdminLogin {
     password: string;
 }
 
-/** Executes the provider's statements on a real server as the admin login (default: the superuser). */
+type Q = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> };
+
+/** helpers.go isMemberOfRole: a membership row (with SET option where the server has it). */
+async function isMemberOfRole(db: Q, role: string, member: string): Promise<boolean> {
+    const hasSet = (await db.query("SELECT 1 FROM information_schema.columns WHERE table_name='pg_auth_members' AND column_name = 'set_option'")).rows.length > 0;
+    const sql = "SELECT 1 FROM pg_auth_members WHERE pg_get_userbyid(roleid) = $1 AND pg_get_userbyid(member) = $2" + (hasSet ? " AND set_option" : "");
+    return (await db.query(sql, [role, member])).rows.length > 0;
+}
+
+async function grantRoleMembership(db: Q, role: string, member: string): Promise<boolean> {
+    if (role === member || (await isMemberOfRole(db, role, member))) return false;
+    await db.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`);
+    return true;
+}
+
+async function revokeRoleMembership(db: Q, role: string, member: string): Promise<boolean> {
+    if (role === member || !(await isMemberOfRole(db, role, member))) return false;
+    await db.query(`REVOKE ${quoteIdent(role)} FROM ${quoteIdent(member)}`);
+    return true;
+}
+
+async function isSuperuser(db: Q, role: string): Promise<boolean> {
+    return (await db.query("SELECT rolsuper FROM pg_roles WHERE rolname = $1", [role])).rows[0]?.rolsuper === true;
+}
+
+/** helpers.go withRolesGranted: a non-superuser admin temporarily becomes a member of the owners. */
+async function withRolesGranted(db: Q, admin: string, roles: string[], fn: () => Promise<void>): Promise<void> {
+    if (roles.length === 0 || (await isSuperuser(db, admin))) return fn();
+    const granted: string[] = [];
+    const revoked: string[] = [];
+    for (const role of roles) {
+        if (await isSuperuser(db, role)) continue;
+        if (await revokeRoleMembership(db, admin, role)) revoked.push(role);
+        if (await grantRoleMembership(db, role, admin)) granted.push(role);
+    }
+    await fn();
+    for (const role of granted) await revokeRoleMembership(db, role, admin);
+    for (const role of revoked) await grantRoleMembership(db, admin, role);
+}
+
+/** resource_postgresql_grant.go getRolesToGrant: table owners and the schema owner (pg_database_owner resolved). */
+async function rolesToGrant(db: Q, inputs: any): Promise<string[]> {
+    if (["database", "foreign_data_wrapper", "foreign_server"].includes(inputs.objectType)) return [];
+    const owners: string[] = inputs.objectType === "schema" ? [] : (await db.query("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = $1", [inputs.schema])).rows.map((r) => r.tableowner);
+    const schemaOwner = (await db.query("SELECT rolname FROM pg_namespace JOIN pg_roles ON nspowner = pg_roles.oid WHERE nspname = $1", [inputs.schema])).rows[0].rolname;
+    if (!owners.includes(schemaOwner)) owners.push(schemaOwner);
+    const out: string[] = [];
+    for (const o of owners) {
+        out.push(o === "pg_database_owner" ? (await db.query("SELECT rolname FROM pg_database JOIN pg_roles ON datdba = pg_roles.oid WHERE datname = current_database()")).rows[0].rolname : o);
+    }
+    return out;
+}
+
+/**
+ * Executes the provider's statements on a real server as the admin login (default: the superuser). With a
+ * non-superuser admin (as the RDS master user, a member of rds_superuser) it also performs the provider's
+ * temporary role grants: around `CREATE DATABASE … OWNER` and around grants / default privileges that need
+ * the objects' owners.
+ */
 export async function applyProviderResources(server: TestServer, resources: RecordedResource[], admin?: AdminLogin): Promise<SqlStep[]> {
     const login = admin ?? { user: server.superuser, password: server.superuserPassword };
     const steps = providerSteps(resources, login.user);
+    const byName = new Map(resources.map((r) => [r.name, r]));
     const clients = new Map<string, Client>();
     const clientFor = async (database: string | null) => {
         const key = database ?? "postgres";
@@ -208,9 +268,24 @@ export async function applyProviderResources(server: TestServer, resources: Reco
     try {
         for (const step of steps) {
             const client = await clientFor(step.database);
-            try {
-                if (step.transaction) await client.query("BEGIN");
+            const resource = byName.get(step.resource)!;
+            const run = async () => {
                 for (const sql of step.statements) await client.query(sql);
+            };
+            try {
+                if (resource.type === T.database && resource.inputs.owner) {
+                    const granted = await grantRoleMembership(client, resource.inputs.owner, login.user).catch(() => false);
+                    try {
+                        await run();
+                    } finally {
+                        if (granted) await revokeRoleMembership(client, resource.inputs.owner, login.user);
+                    }
+                    continue;
+                }
+                if (step.transaction) await client.query("BEGIN");
+                if (resource.type === T.grant) await withRolesGranted(client, login.user, await rolesToGrant(client, resource.inputs), run);
+                else if (resource.type === T.defaultPrivileges) await withRolesGranted(client, login.user, [resource.inputs.owner], run);
+                else await run();
                 if (step.transaction) await client.query("COMMIT");
             } catch (err) {
                 if (step.transaction) await client.query("ROLLBACK").catch(() => undefined);
