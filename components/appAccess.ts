@@ -11,8 +11,8 @@ import { VaultAppPlatform } from "./vault/vaultPlatform";
 import { AppSpiffeIdentity } from "./kubernetes/appSpiffeIdentity";
 import { VaultAppCredentials } from "./vault/vaultAppCredentials";
 import { AppSecretsManagerCredentials } from "./aws/appSecretsManagerCredentials";
-import { awsSecretProviderClass } from "./kubernetes/awsSecretProviderClass";
-import { CERT_DIR, SpiffeSettings } from "./kubernetes/spiffe";
+import { awsSecretProviderClass, databaseCaConfigMap, secretJsonKeys } from "./kubernetes/awsSecretProviderClass";
+import { SVID_FILES, SpiffeSettings, appCertificateCommonName, spiffeId } from "./kubernetes/spiffe";
 
 /** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
 export const POD_CA_PATH = "/etc/postgres-access/ca.crt";
@@ -46,12 +46,25 @@ export interface AppAccessArgs {
     secretsKeyArn?: pulumi.Output<string>;
 }
 
+/** An app's certificate identity with tls "mtls". */
+export interface CertificateIdentityDescription {
+    /** URI SAN of its X509-SVID. */
+    spiffeId: string;
+    /** CN (= first DNS SAN) of its X509-SVID: what PostgreSQL maps. */
+    commonName: string;
+    /** The one login that CN may use. */
+    login: string;
+}
+
 /** How an app authenticates, in words (plan output, README, stack exports). */
-export function describeAuthentication(app: AppSpec, server: PostgresServer): string {
+export function describeAuthentication(app: AppSpec, server: PostgresServer, identity?: CertificateIdentityDescription): string {
     if (server.tls === "mtls") {
-        return "mutual TLS: its SPIFFE X509-SVID (CN mapped to its login in pg_ident.conf, `cert` method), server verified against the SPIFFE trust bundle; no password";
+        const who = identity ? `${identity.spiffeId}, CN ${identity.commonName} -> login ${identity.login} only` : "CN mapped to its login";
+        return `mutual TLS: its SPIFFE X509-SVID (${who}; pg_hba \`cert map=spiffe\`, no password), written by its spiffe-helper sidecar; server verified (verify-full) against the trust bundle`;
     }
-    const tls = server.tls === "verify-full" ? "TLS (verify-full against the server CA) and" : "TLS (sslmode=require) and";
+    const tls = server.tls === "verify-full"
+        ? `TLS (verify-full: server CA delivered beside its credentials, sslrootcert=${POD_CA_PATH}) and`
+        : "TLS (sslmode=require: encrypted, server not verified) and";
     const how: Record<AppSpec["credentials"], string> = {
         kubernetes: "a generated password (scram-sha-256) from a Kubernetes Secret",
         secretsmanager: "a generated password (scram-sha-256) from AWS Secrets Manager through its IRSA role",
@@ -76,6 +89,8 @@ export class AppAccess extends pulumi.ComponentResource {
     public readonly settings: pulumi.Output<ConnectionSettings>;
     /** How the app authenticates. */
     public readonly authentication: string;
+    /** tls "mtls": the app's SPIFFE identity, helper ConfigMap and pod pieces. */
+    public readonly spiffe?: AppSpiffeIdentity;
     /** AWS side (secretsmanager). */
     public readonly secretsManager?: AppSecretsManagerCredentials;
     /** Vault side (vault-static / vault-dynamic). */
@@ -88,7 +103,11 @@ export class AppAccess extends pulumi.ComponentResource {
         const { app, organization, server, database } = args;
         this.appName = app.name;
         this.names = appNames(organization.name, app.name, args.env, app.isDefaultApp);
-        this.authentication = describeAuthentication(app, server);
+        this.authentication = describeAuthentication(app, server, server.tls === "mtls" && args.platform.spiffe ? {
+            spiffeId: spiffeId(args.platform.spiffe.trustDomain, organization.name, this.names.serviceAccount),
+            commonName: appCertificateCommonName(args.platform.spiffe.trustDomain, organization.name, this.names.serviceAccount),
+            login: this.names.loginRole,
+        } : undefined);
         const groupRole = database.groupRoles[app.access];
 
         if (app.credentials !== "vault-dynamic") {
@@ -103,7 +122,7 @@ export class AppAccess extends pulumi.ComponentResource {
 
         const sslmode = clientSslMode(server.tls);
         const tlsFiles = server.tls === "mtls"
-            ? { sslrootcert: `${CERT_DIR}/svid_bundle.pem`, sslcert: `${CERT_DIR}/svid.pem`, sslkey: `${CERT_DIR}/svid_key.pem` }
+            ? { sslrootcert: SVID_FILES.bundle, sslcert: SVID_FILES.cert, sslkey: SVID_FILES.key }
             : sslmode === "verify-full" ? { sslrootcert: POD_CA_PATH } : {};
         this.settings = pulumi.all([server.host, server.port, database.databaseName]).apply(([host, port, db]) => ({
             host,
@@ -116,11 +135,12 @@ export class AppAccess extends pulumi.ComponentResource {
 
         if (server.tls === "mtls") {
             if (!args.platform.spiffe) throw new Error(`app ${organization.name}/${app.name}: tls "mtls" needs the SPIFFE settings`);
-            new AppSpiffeIdentity(`${name}-spiffe`, {
+            this.spiffe = new AppSpiffeIdentity(`${name}-spiffe`, {
                 settings: args.platform.spiffe,
                 namespace: organization.name,
                 namespaceOutput: args.namespace,
                 serviceAccount: this.names.serviceAccount,
+                connection: this.settings,
             }, { parent: this });
         }
 
@@ -155,9 +175,21 @@ export class AppAccess extends pulumi.ComponentResource {
                     name: this.names.secretProviderClass,
                     app: app.name,
                     secretName: this.names.secretsManagerSecret,
+                    // exactly the keys the secret's JSON has (a jmesPath that finds nothing fails the mount)
+                    keys: secretJsonKeys(sslmode, tlsFiles),
                     region: aws.region,
-                }, { parent: this });
-                this.delivered = this.secretsManager.secretArn.apply((arn): Record<string, string> => ({ secretsManagerSecret: arn, secretProviderClass: this.names.secretProviderClass, syncedSecret: this.names.secretProviderClass }));
+                }, { parent: this, dependsOn: [this.secretsManager] });
+                // verify-full: the CA beside it, mounted where sslrootcert (POD_CA_PATH) points
+                const caConfigMap = sslmode === "verify-full" ? `${this.names.secretProviderClass}-ca` : undefined;
+                if (caConfigMap) {
+                    databaseCaConfigMap(`${name}-ca`, { namespace: args.namespace, name: caConfigMap, app: app.name, caCertPem: server.caCertPem }, { parent: this });
+                }
+                this.delivered = this.secretsManager.secretArn.apply((arn): Record<string, string> => ({
+                    secretsManagerSecret: arn,
+                    secretProviderClass: this.names.secretProviderClass,
+                    syncedSecret: this.names.secretProviderClass,
+                    ...(caConfigMap ? { caConfigMap } : {}),
+                }));
                 break;
             }
             case "vault-static":

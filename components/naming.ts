@@ -164,3 +164,78 @@ export function appNames(org: string, app: string, env: string, isDefaultApp: bo
         vaultRole: vaultName(org, env, app),
     };
 }
+
+/** Databases every PostgreSQL server already has; an organization cannot be given one of them. */
+export const EXISTING_DATABASES = ["postgres", "template0", "template1"];
+/** PostgreSQL refuses to create roles whose names start with this. */
+export const RESERVED_ROLE_PREFIX = "pg_";
+
+/** An organization as the config declares it, with the config paths problems are reported at. */
+export interface NamedOrganization {
+    name: string;
+    /** e.g. `organizations[1]` */
+    path: string;
+    apps: { name: string; path: string; isDefaultApp: boolean }[];
+}
+
+/**
+ * Problems with the names a whole stack derives. Joining names loses the boundaries between them
+ * (`a-b`/`c` and `a`/`b-c` both give the login `a_b_c`; an app named `owner` gets its organization's
+ * owner group role as login), so every derived PostgreSQL role and database, Vault role, IAM role and
+ * Secrets Manager name must be unique across the stack, whether or not the app's credential source uses it
+ * today; otherwise one organization's resources would fail to create or (Vault writes are upserts) silently
+ * take over another's. Also reported: identifiers PostgreSQL cannot hold or reserves, and databases that
+ * exist on every server.
+ *
+ * @param reservedRoles roles postgres-access itself creates or connects as (the admin, Vault's admin).
+ */
+export function derivedNameProblems(env: string, organizations: NamedOrganization[], reservedRoles: string[] = []): { path: string; message: string }[] {
+    const problems: { path: string; message: string }[] = [];
+    const owners = new Map<string, string>();
+    const claim = (system: string, name: string, path: string, what: string) => {
+        const key = `${system}\u0000${name}`;
+        const first = owners.get(key);
+        if (first !== undefined) {
+            problems.push({ path, message: `derives the ${system} "${name}", which is already ${first}; rename one of them` });
+        } else {
+            owners.set(key, what);
+        }
+    };
+    for (const role of reservedRoles) owners.set(`PostgreSQL role\u0000${role}`, "a role postgres-access reserves for itself");
+    for (const org of organizations) {
+        let names: OrganizationNames;
+        try {
+            names = organizationNames(org.name);
+        } catch (err) {
+            problems.push({ path: `${org.path}.name`, message: `${(err as Error).message} (it names the organization's PostgreSQL database and roles)` });
+            continue;
+        }
+        if (EXISTING_DATABASES.includes(names.database)) {
+            problems.push({ path: `${org.path}.name`, message: `its database "${names.database}" already exists on every PostgreSQL server` });
+        }
+        if (names.ownerRole.startsWith(RESERVED_ROLE_PREFIX)) {
+            problems.push({ path: `${org.path}.name`, message: `its roles ("${names.ownerRole}", ...) would start with "${RESERVED_ROLE_PREFIX}", which PostgreSQL reserves` });
+            continue;
+        }
+        claim("PostgreSQL database", names.database, `${org.path}.name`, `the database of organization "${org.name}"`);
+        for (const level of ["owner", "readwrite", "readonly"] as const) {
+            const role = names[`${level}Role`];
+            claim("PostgreSQL role", role, `${org.path}.name`, `the ${level} group role of organization "${org.name}"`);
+        }
+        for (const app of org.apps) {
+            let n: AppNames;
+            try {
+                n = appNames(org.name, app.name, env, app.isDefaultApp);
+            } catch (err) {
+                problems.push({ path: `${app.path}.name`, message: (err as Error).message });
+                continue;
+            }
+            const who = `used by app "${app.name}" of organization "${org.name}"`;
+            claim("PostgreSQL role", n.loginRole, `${app.path}.name`, `the login ${who}`);
+            claim("Vault role", n.vaultRole, `${app.path}.name`, who);
+            claim("IAM role", n.iamRole, `${app.path}.name`, who);
+            claim("Secrets Manager secret", n.secretsManagerSecret, `${app.path}.name`, who);
+        }
+    }
+    return problems;
+}

@@ -4,7 +4,8 @@
  * `organizations[1].apps[0].access: expected one of "owner" | "readwrite" | "readonly"`.
  */
 import { z } from "zod";
-import { NAME_PATTERN } from "../components/naming";
+import { NAME_PATTERN, NamedOrganization, derivedNameProblems } from "../components/naming";
+import { VAULT_ADMIN_ROLE } from "../components/vault/vaultDatabaseEngine";
 import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, CredentialSource, DeliveryMode, AppSpec, OrganizationSpec } from "../components/types";
 
 export { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES };
@@ -96,6 +97,8 @@ const rdsSchema = z.strictObject({
     performanceInsights: z.boolean({ error: "expected true or false" }).default(true),
     masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, { error: "expected 1-16 lower-case letters, digits or '_', starting with a letter" }).default("pgadmin"),
     iamDatabaseAuthentication: z.boolean({ error: "expected true or false" }).default(false),
+    /** Bump to generate and set a new master password (RandomPassword keepers + passwordWoVersion). */
+    masterPasswordVersion: positiveInt("version", 1, 1000000).default(1),
     /** PEM bundle of the RDS CAs apps verify against with tls: verify-full (the global bundle). */
     caBundlePem: pem.optional(),
 });
@@ -110,9 +113,11 @@ const spiffeSchema = z.strictObject({
     trustDomain: z.string().regex(/^[a-z0-9._-]+$/, { error: "expected a SPIFFE trust domain such as example.org" }),
     helperImage: z.string().min(1).default("ghcr.io/spiffe/spiffe-helper:0.10.0"),
     /** Agent socket as mounted by the SPIFFE CSI driver. */
-    agentSocketPath: z.string().default("/spiffe-workload-api/spire-agent.sock"),
+    agentSocketPath: z.string().regex(/^\/[^/]+\/\S+$/, { error: "expected an absolute path below a directory, such as /spiffe-workload-api/spire-agent.sock" }).default("/spiffe-workload-api/spire-agent.sock"),
     /** Class name of the SPIRE controller manager that should pick up the ClusterSPIFFEIDs. */
     className: z.string().optional(),
+    /** The trust domain's root CA(s), when stable (UpstreamAuthority): `pulumi up` then verifies the server (verify-full). */
+    trustBundlePem: pem.optional(),
 });
 
 const databaseSchema = z.strictObject({
@@ -151,6 +156,8 @@ const awsSchema = z.strictObject({
     /** Roles that administer secrets besides the apps' own roles (e.g. the deployer running `pulumi up`). */
     platformAdminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: "expected an IAM role ARN" })).default([]),
     secretRecoveryWindowDays: positiveInt("days", 7, 30).default(30),
+    /** Permissions boundary attached to every app IAM role (when the account's guardrails require one). */
+    permissionsBoundaryArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/\S+$/, { error: "expected an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary" }).optional(),
 });
 
 const appSchema = z.strictObject({
@@ -265,10 +272,25 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         if (db.tls === "mtls") add("database.tls", "\"mtls\" needs client certificates in pg_hba, which RDS does not allow; use \"verify-full\" (and IAM database authentication, database.rds.iamDatabaseAuthentication) on RDS, or engine \"statefulset\"");
         if (db.tls === "verify-full" && db.rds && db.rds.caBundlePem === undefined) add("database.rds.caBundlePem", "is required with tls \"verify-full\" on RDS: the RDS CA bundle (global-bundle.pem from https://truststore.pki.rds.amazonaws.com) that travels with the credentials");
         if (db.statefulset !== undefined) add("database.statefulset", "only applies to engine \"statefulset\"; remove it or set database.engine to \"statefulset\"");
+        const rds = db.rds && typeof db.rds === "object" ? db.rds : undefined;
+        if (rds) {
+            const sgs: unknown[] = Array.isArray(rds.allowedSecurityGroupIds) ? rds.allowedSecurityGroupIds : [];
+            const cidrs: unknown[] = Array.isArray(rds.allowedCidrBlocks) ? rds.allowedCidrBlocks : [];
+            if (sgs.length === 0 && cidrs.length === 0) add("database.rds.allowedSecurityGroupIds", "list the clients' security groups (EKS node or pod security groups), or set allowedCidrBlocks: nothing could reach the database otherwise");
+            cidrs.forEach((c, i) => {
+                if (typeof c === "string" && /\/0$/.test(c)) add(`database.rds.allowedCidrBlocks[${i}]`, `"${c}" admits every address; name the clients' CIDR blocks`);
+            });
+            const allocated = typeof rds.allocatedStorage === "number" ? rds.allocatedStorage : 20;
+            if (typeof rds.maxAllocatedStorage === "number" && rds.maxAllocatedStorage < allocated) add("database.rds.maxAllocatedStorage", `must be at least allocatedStorage (${allocated})`);
+            if (rds.deletionProtection !== false && rds.skipFinalSnapshot === true) add("database.rds.skipFinalSnapshot", "a deletion-protected instance keeps its final snapshot; set deletionProtection: false too (throw-away environments only)");
+        }
     }
     if (engine === "statefulset") {
         if (db.rds !== undefined) add("database.rds", "only applies to engine \"rds\"; remove it or set database.engine to \"rds\"");
         if (db.tls === "mtls" && db.spiffe === undefined) add("database.spiffe", "is required when database.tls is \"mtls\" (trustDomain of the SPIRE installation)");
+        if (db.tls === "mtls" && db.spiffe?.trustBundlePem !== undefined && typeof db.adminEndpoint?.host === "string" && /^[0-9.:]+$/.test(db.adminEndpoint.host)) {
+            add("database.adminEndpoint.host", "with tls \"mtls\" and spiffe.trustBundlePem the server's SVID must name the host pulumi connects to, and SVIDs carry DNS names only; use a name such as localhost");
+        }
     }
     if (db.spiffe !== undefined && db.tls !== "mtls") add("database.spiffe", "only applies when database.tls is \"mtls\"");
     if (hasVault && raw.vault && typeof raw.vault === "object") {
@@ -277,6 +299,14 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             add("vault.defaultTtl", `must not exceed vault.maxTtl (${maxTtl})`);
         }
     }
+    if (hasAws && raw.aws && typeof raw.aws === "object") {
+        const { eksOidcProviderArn, eksOidcIssuerUrl } = raw.aws;
+        if (typeof eksOidcProviderArn === "string" && typeof eksOidcIssuerUrl === "string") {
+            const host = eksOidcIssuerUrl.replace(/^https:\/\//, "").replace(/\/$/, "");
+            if (!eksOidcProviderArn.endsWith(`:oidc-provider/${host}`)) add("aws.eksOidcProviderArn", `must be the IAM OIDC provider of aws.eksOidcIssuerUrl (arn:…:oidc-provider/${host}); IRSA trust would never match a token otherwise`);
+        }
+    }
+    let usesSecretsManager = false;
     const orgs: any[] = Array.isArray(raw.organizations) ? raw.organizations : [];
     const orgNames = new Map<string, number>();
     const serverNamespace = db.statefulset?.namespace ?? "postgres";
@@ -310,6 +340,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             }
             if (credentials.startsWith("vault-") && !hasVault) add(`${appPath}.credentials`, `"${credentials}" needs the postgres-access:vault config (address, ...)`);
             if (credentials === "secretsmanager" && !hasAws) add(`${appPath}.credentials`, "\"secretsmanager\" needs the postgres-access:aws config (region, EKS OIDC provider)");
+            if (credentials === "secretsmanager") usesSecretsManager = true;
             const staticOnly = ["rotationPeriod", "rotationSchedule", "rotationWindow"].filter((k) => app[k] !== undefined);
             if (staticOnly.length && credentials !== "vault-static") add(`${appPath}.${staticOnly[0]}`, "only applies to credentials \"vault-static\"");
             if (app.rotationPeriod !== undefined && app.rotationSchedule !== undefined) add(`${appPath}.rotationSchedule`, "set either rotationPeriod or rotationSchedule (+ rotationWindow), not both");
@@ -321,8 +352,8 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             if (credentials === "vault-dynamic" && typeof defaultTtl === "number" && typeof maxTtl === "number" && defaultTtl > maxTtl) {
                 add(`${appPath}.defaultTtl`, `must not exceed maxTtl (${maxTtl})`);
             }
-            if (db.tls === "mtls" && credentials === "vault-dynamic") {
-                add(`${appPath}.credentials`, "\"vault-dynamic\" users have no certificate identity, and with database.tls \"mtls\" every app logs in with its SPIFFE certificate mapped to its own login; use \"vault-static\" or \"kubernetes\"");
+            if (db.tls === "mtls" && credentials.startsWith("vault-")) {
+                add(`${appPath}.credentials`, `"${credentials}" does not combine with database.tls "mtls": every app logs in with its SPIFFE certificate mapped to its own login (no password is checked, so Vault would rotate nothing; dynamic users have no certificate identity), and the server admits no password logins from the network; use "kubernetes" (the Secret carries the connection settings and certificate paths)`);
             }
             if (db.tls === "mtls" && typeof db.spiffe?.trustDomain === "string" && typeof app.name === "string" && typeof org.name === "string") {
                 const cn = `${app.name}.${org.name}.pg.${db.spiffe.trustDomain}`;
@@ -333,6 +364,23 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             }
         });
     });
+    // Names derived from several config names must not collide (a-b/c and a/b-c, an app named "owner").
+    const isName = (n: unknown, max: number): n is string => typeof n === "string" && n.length <= max && NAME_PATTERN.test(n);
+    const named: NamedOrganization[] = [];
+    orgs.forEach((org, i) => {
+        if (!org || typeof org !== "object" || !isName(org.name, 40)) return;
+        const apps: { name: string; path: string; isDefaultApp: boolean }[] = Array.isArray(org.apps)
+            ? org.apps.flatMap((app: any, j: number) => (app && isName(app.name, 40) ? [{ name: app.name, path: `organizations[${i}].apps[${j}]`, isDefaultApp: false }] : []))
+            : [{ name: org.name, path: `organizations[${i}]`, isDefaultApp: true }];
+        named.push({ name: org.name, path: `organizations[${i}]`, apps });
+    });
+    if (NAME_PATTERN.test(env) && env.length <= 20) {
+        const reservedRoles = [VAULT_ADMIN_ROLE, ...(typeof db.rds?.masterUsername === "string" ? [db.rds.masterUsername] : [])];
+        problems.push(...derivedNameProblems(env, named, reservedRoles));
+    }
+    if (usesSecretsManager && hasAws && raw.aws && typeof raw.aws === "object" && !(Array.isArray(raw.aws.platformAdminRoleArns) && raw.aws.platformAdminRoleArns.length > 0)) {
+        add("aws.platformAdminRoleArns", "list at least the IAM role that runs `pulumi up`: each secret's resource policy denies every principal but its app and these roles, so without it the deployer locks itself out");
+    }
     return problems;
 }
 

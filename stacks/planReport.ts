@@ -4,6 +4,7 @@
  */
 import { RecordedResource } from "../test/support/harness";
 import { StackOutputs } from "./program";
+import { describeServerTls } from "../components/database/serverConfig";
 
 interface PlanOptions {
     preview: boolean;
@@ -45,6 +46,8 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
     if (outputs) {
         const db = outputs.config.database;
         out.push(`Server: ${db.engine}, PostgreSQL ${db.version}, tls ${db.tls}${db.adminEndpoint ? `, pulumi connects via ${db.adminEndpoint.host}:${db.adminEndpoint.port}` : ""}`);
+        const serverSpiffeId = (outputs.server as { spiffeIdentity?: { spiffeId: string } }).spiffeIdentity?.spiffeId;
+        out.push(`TLS:    ${describeServerTls(db.tls, { serverSpiffeId, adminVerifies: db.tls === "verify-full" || db.spiffe?.trustBundlePem !== undefined })}`);
         out.push("");
         for (const org of outputs.organizations) {
             const spec = outputs.config.organizations.find((o) => o.name === org.organizationName)!;

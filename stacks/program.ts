@@ -87,16 +87,19 @@ function createServer(config: StackConfig): PostgresServer {
 export function createAdminProvider(config: StackConfig, server: PostgresServer): postgresql.Provider {
     const endpoint = config.database.adminEndpoint;
     // verify-full: the provider verifies the server against its CA, which it reads from a file (the
-    // server certificate also names the adminEndpoint host). mtls: the server presents its SPIFFE SVID,
-    // whose bundle Pulumi does not hold, so the admin connection (loopback through the tunnel) uses require.
-    const verify = server.tls === "verify-full";
+    // server certificate also names the adminEndpoint host). mtls: the server presents its SPIFFE SVID
+    // (which names the adminEndpoint host too); Pulumi verifies it when the trust bundle is configured
+    // (database.spiffe.trustBundlePem), otherwise it uses require through the authenticated tunnel.
+    const verify = server.tls === "verify-full" || (server.tls === "mtls" && config.database.spiffe?.trustBundlePem !== undefined);
     return new postgresql.Provider("postgres-admin", {
         host: endpoint ? endpoint.host : server.host,
         port: endpoint ? endpoint.port : server.port,
         username: server.adminUsername,
         password: server.adminPassword,
         database: "postgres",
-        sslmode: verify ? "verify-full" : "require",
+        // RDS through a tunnel (adminEndpoint): the RDS certificate cannot name the tunnel's host, so the
+        // chain is verified against the RDS CA but not the host name (verify-ca); direct: verify-full.
+        sslmode: verify ? (endpoint && server.engine === "rds" ? "verify-ca" : "verify-full") : "require",
         sslrootcert: verify ? server.caCertPem.apply((pem) => writeServerCaFile(config.env, pem)) : undefined,
         superuser: server.adminIsSuperuser,
         connectTimeout: 30,
@@ -230,6 +233,8 @@ export function stackExports(outputs: StackOutputs): Record<string, unknown> {
                 password: app.login && app.vault === undefined ? pulumi.secret(app.login.password) : undefined,
                 vaultPath: app.vault?.credentialsPath,
                 vaultAgentAnnotations: app.vault?.agentAnnotations,
+                // mtls: the app's certificate identity and the pod pieces (sidecar, volumes, PG* env) for its Deployment.
+                mtls: app.spiffe ? { spiffeId: app.spiffe.spiffeId, certificateCommonName: app.spiffe.commonName, podLabels: app.spiffe.podLabels, pod: app.spiffe.pod } : undefined,
             }])),
         }])),
     };

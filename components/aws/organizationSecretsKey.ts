@@ -4,20 +4,29 @@ import { AwsAppPlatform } from "./awsPlatform";
 import { organizationKeyPolicy } from "./policies";
 
 export interface OrganizationSecretsKeyArgs {
+    /** The organization's name (alias and tags). */
     organization: string;
-    /** IRSA role ARNs of the organization's secretsmanager apps (decrypt via Secrets Manager only). */
+    /** IRSA role ARNs of the organization's secretsmanager apps (may decrypt, only via Secrets Manager). */
     appRoleArns: pulumi.Input<string>[];
+    /** Shared AWS facts (provider, account, platform admins). */
     platform: AwsAppPlatform;
 }
 
-/** One customer-managed KMS key per organization for its Secrets Manager entries (rotation on). */
+/**
+ * One customer-managed KMS key per organization for its Secrets Manager entries: rotation on, a 30-day
+ * deletion window, and a key policy that lets only that organization's app roles decrypt, and only
+ * through Secrets Manager (see `organizationKeyPolicy`). Alias `alias/postgres-access/<env>/<org>`.
+ */
 export class OrganizationSecretsKey extends pulumi.ComponentResource {
+    /** ARN of the key. */
     public readonly keyArn: pulumi.Output<string>;
+    /** Id of the key. */
     public readonly keyId: pulumi.Output<string>;
 
     constructor(name: string, args: OrganizationSecretsKeyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:OrganizationSecretsKey", name, {}, opts);
         const p = args.platform;
+        const child = { parent: this, provider: p.provider };
         const policy = pulumi.all([p.partition, p.accountId, pulumi.all(args.appRoleArns)]).apply(([partition, account, roles]) =>
             JSON.stringify(organizationKeyPolicy(partition, account, p.region, roles, p.platformAdminRoleArns)));
         const key = new aws.kms.Key(`${name}`, {
@@ -26,8 +35,8 @@ export class OrganizationSecretsKey extends pulumi.ComponentResource {
             deletionWindowInDays: 30,
             policy,
             tags: { "managed-by": "postgres-access", organization: args.organization, environment: p.env },
-        }, { parent: this, provider: p.provider });
-        new aws.kms.Alias(`${name}-alias`, { name: `alias/postgres-access/${p.env}/${args.organization}`, targetKeyId: key.keyId }, { parent: this, provider: p.provider });
+        }, child);
+        new aws.kms.Alias(`${name}-alias`, { name: `alias/postgres-access/${p.env}/${args.organization}`, targetKeyId: key.keyId }, child);
         this.keyArn = key.arn;
         this.keyId = key.keyId;
         this.registerOutputs({ keyArn: this.keyArn });

@@ -136,3 +136,16 @@ export function serverSettings(options: ServerConfigOptions, paths: ServerPaths 
 export function settingsAsArgs(settings: Record<string, string>): string[] {
     return Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
 }
+
+/** One line on what a TLS mode means for the server, apps and the admin connection (plan output). */
+export function describeServerTls(tls: ServerTlsMode, options: { serverSpiffeId?: string; adminVerifies?: boolean } = {}): string {
+    const admin = options.adminVerifies ? "pulumi's admin connection verifies the server too" : "pulumi's admin connection uses sslmode=require";
+    switch (tls) {
+        case "require":
+            return "TLS only (plaintext refused); apps use sslmode=require and scram-sha-256 passwords";
+        case "verify-full":
+            return `TLS only (plaintext refused); apps verify the server (sslmode=verify-full) against the CA delivered with their credentials; ${admin}`;
+        case "mtls":
+            return `mutual TLS: the server presents its SPIFFE SVID${options.serverSpiffeId ? ` (${options.serverSpiffeId})` : ""}; every app must present its own SVID, whose CN pg_ident.conf maps to its one login; the admin only from loopback (port-forward) with scram-sha-256; ${admin}`;
+    }
+}

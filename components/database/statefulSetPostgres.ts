@@ -1,11 +1,13 @@
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { PostgresServer, ServerTlsMode } from "./postgresServer";
 import { CertificateIdentity, DEFAULT_SERVER_PATHS, MTLS_SERVER_PATHS, ServerPaths, renderPgHba, renderPgIdent, serverSettings, settingsAsArgs } from "./serverConfig";
-import { ClusterSpiffeId, SpiffeSettings, spiffeHelperConfig, spiffePodPieces } from "../kubernetes/spiffe";
+import { ClusterSpiffeId, SpiffeSettings, spiffeHelperConfig, spiffeId, spiffePodPieces } from "../kubernetes/spiffe";
 import { SERVER_PID_FILE } from "./serverConfig";
+import { dnsLabel } from "../naming";
 import { RESTRICTED_POD_SECURITY_LABELS, managedLabels } from "../kubernetes/organizationNamespace";
 
 /** uid/gid of the `postgres` user in the official image. */
@@ -78,6 +80,12 @@ export function restrictedSecurityContexts(uid: number): { pod: k8s.types.input.
  * requests/limits, PGDATA below the mount, a retained PVC, headless and client Services, and a
  * NetworkPolicy admitting 5432 only from the organizations' namespaces.
  *
+ * tls "mtls": no private CA; the server presents its SPIFFE X509-SVID, which a spiffe-helper native sidecar
+ * writes into a shared in-memory emptyDir (ClusterSPIFFEID with the Service's DNS names, first = CN), and
+ * renews with a SIGHUP to the postmaster's PID file (a reload: open connections keep their TLS session);
+ * every app connection must present its own SVID, mapped by CN to exactly one login (pg_ident.conf); the
+ * admin logs in only from loopback (`kubectl port-forward`) with its password.
+ *
  * No PodDisruptionBudget: with one replica any PDB that protects the pod also blocks every node drain.
  */
 export class StatefulSetPostgres extends pulumi.ComponentResource implements PostgresServer {
@@ -94,6 +102,8 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
     public readonly pgHba: string;
     /** The rendered pg_ident.conf (mtls). */
     public readonly pgIdent?: string;
+    /** mtls: the server's SPIFFE ID and the DNS names (first = CN) of its SVID. */
+    public readonly spiffeIdentity?: { spiffeId: string; dnsNames: string[] };
     /** The server settings passed as `-c` flags. */
     public readonly settings: Record<string, string>;
     /** The StatefulSet (for dependsOn and for tests). */
@@ -129,41 +139,15 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         }
         const mtls = args.tls === "mtls" ? args.spiffe! : undefined;
 
-        // A private CA and a server certificate for every name clients use (with mtls the server uses its
-        // SPIFFE SVID instead, written by spiffe-helper).
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] });
-        const caCert = new tls.SelfSignedCert(`${name}-ca`, {
-            privateKeyPem: caKey.privateKeyPem,
-            isCaCertificate: true,
-            validityPeriodHours: 24 * 365 * 10,
-            subject: { commonName: `postgres-access ${args.namespace}/${serviceName} CA`, organization: "postgres-access" },
-            allowedUses: ["cert_signing", "crl_signing"],
-        }, { parent: this });
-        const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] });
-        const dnsNames = [serviceName, `${serviceName}.${args.namespace}`, `${serviceName}.${args.namespace}.svc`, host, `*.${serviceName}-headless.${args.namespace}.svc.cluster.local`];
         const extra = args.extraCertificateNames ?? [];
-        const serverCert = new tls.LocallySignedCert(`${name}-server-cert`, {
-            certRequestPem: new tls.CertRequest(`${name}-server-csr`, {
-                privateKeyPem: serverKey.privateKeyPem,
-                subject: { commonName: host, organization: "postgres-access" },
-                dnsNames: [...dnsNames, ...extra.filter((n) => !/^[0-9.:]+$/.test(n))],
-                ipAddresses: extra.filter((n) => /^[0-9.:]+$/.test(n)),
-            }, { parent: this }).certRequestPem,
-            caPrivateKeyPem: caKey.privateKeyPem,
-            caCertPem: caCert.certPem,
-            validityPeriodHours: 24 * 365,
-            earlyRenewalHours: 24 * 30,
-            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-        }, { parent: this });
-        const tlsSecret = new k8s.core.v1.Secret(`${name}-tls`, {
-            metadata: { name: `${serviceName}-tls`, namespace: ns, labels },
-            type: "kubernetes.io/tls",
-            stringData: {
-                "tls.crt": serverCert.certPem,
-                "tls.key": pulumi.secret(serverKey.privateKeyPem),
-                "ca.crt": caCert.certPem,
-            },
-        }, { ...inNamespace, additionalSecretOutputs: ["data", "stringData"] });
+        const isIp = (n: string) => /^[0-9.:]+$/.test(n);
+        // require / verify-full: a private CA and a server certificate for every name clients use. (With mtls
+        // the server presents its SPIFFE SVID, written by spiffe-helper, and no private CA exists.)
+        const serverTls = mtls ? undefined : this.privateServerCertificate(name, {
+            namespace: args.namespace, serviceName, host, ns, labels, inNamespace,
+            dnsNames: [serviceName, `${serviceName}.${args.namespace}`, `${serviceName}.${args.namespace}.svc`, host, `*.${serviceName}-headless.${args.namespace}.svc.cluster.local`, ...extra.filter((n) => !isIp(n))],
+            ipAddresses: extra.filter(isIp),
+        });
 
         const paths: ServerPaths = mtls ? MTLS_SERVER_PATHS : DEFAULT_SERVER_PATHS;
         const configOptions = { tls: args.tls, adminUser: ADMIN_USER, maxConnections: args.maxConnections };
@@ -189,13 +173,18 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                 metadata: { name: `${serviceName}-spiffe-helper`, namespace: ns, labels },
                 data: { "helper.conf": spiffeHelperConfig({ agentSocketPath: mtls.agentSocketPath, pidFile: SERVER_PID_FILE, renewSignal: "SIGHUP" }) },
             }, inNamespace);
-            spiffe = spiffePodPieces(mtls, helperConfig.metadata.name, POSTGRES_UID, args.image ?? `docker.io/library/postgres:${args.version}-bookworm`);
-            new ClusterSpiffeId(`${name}-server-identity`, {
+            // The helper reads the server's PID file from the run directory (read-only) to signal it.
+            spiffe = spiffePodPieces(mtls, helperConfig.metadata.name, POSTGRES_UID, [{ name: "run", mountPath: path.posix.dirname(SERVER_PID_FILE), readOnly: true }]);
+            // The SVID names every host clients use (verify-full), the first being the CN; IP addresses are not
+            // DNS names (SPIRE refuses them), so an adminEndpoint given as an IP cannot be verified.
+            const svidDnsNames = [host, serviceName, `${serviceName}.${args.namespace}`, `${serviceName}.${args.namespace}.svc`, ...extra.filter((n) => !isIp(n))];
+            this.spiffeIdentity = { spiffeId: spiffeId(mtls.trustDomain, args.namespace, serviceName), dnsNames: svidDnsNames };
+            new ClusterSpiffeId(dnsLabel(args.namespace, serviceName, "postgres-server"), {
                 settings: mtls,
                 namespace: args.namespace,
                 serviceAccount: serviceName,
                 podLabels: selector,
-                dnsNames: [host, serviceName, `${serviceName}.${args.namespace}`, `${serviceName}.${args.namespace}.svc`, ...(args.extraCertificateNames ?? []).filter((n) => !/^[0-9.:]+$/.test(n))],
+                dnsNames: svidDnsNames,
             }, { parent: this });
         }
 
@@ -222,8 +211,14 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                 template: {
                     metadata: {
                         labels: { ...labels, ...selector },
-                        // A change of pg_hba.conf rules restarts the pod; pg_ident.conf entries (apps) do not.
-                        annotations: { "postgres-access/pg-hba-sha": sha(this.pgHba) },
+                        // A change of pg_hba.conf rules restarts the pod; pg_ident.conf entries (apps) do not (they
+                        // take effect at the next reload). Without mtls nothing signals PostgreSQL when the
+                        // server certificate Secret changes, so a renewed certificate rolls the pod (PostgreSQL
+                        // only reads its certificate at start and on reload).
+                        annotations: {
+                            "postgres-access/pg-hba-sha": sha(this.pgHba),
+                            ...(serverTls ? { "postgres-access/server-cert-sha": serverTls.certPem.apply(sha) } : {}),
+                        },
                     },
                     spec: {
                         automountServiceAccountToken: false,
@@ -260,7 +255,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                         }],
                         volumes: [
                             // 0640 root:postgres (fsGroup) is a key mode PostgreSQL accepts for root-owned files.
-                            ...(spiffe ? spiffe.volumes : [{ name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o640 } }]),
+                            ...(spiffe ? spiffe.volumes : [{ name: "tls", secret: { secretName: serverTls!.secretName, defaultMode: 0o640 } }]),
                             { name: "hba", configMap: { name: hbaConfig.metadata.name, defaultMode: 0o444 } },
                             { name: "run", emptyDir: {} },
                             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
@@ -295,9 +290,50 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         this.port = pulumi.output(POSTGRES_PORT);
         this.adminUsername = pulumi.output(ADMIN_USER);
         this.adminPassword = pulumi.secret(adminPassword.result);
-        // With mtls, clients verify the server's SVID against the SPIFFE trust bundle in their own pod.
-        this.caCertPem = mtls ? pulumi.output("") : caCert.certPem;
+        // With mtls, apps verify the server's SVID against the trust bundle their own spiffe-helper writes;
+        // pulumi and Vault can verify it only against a configured, stable trust bundle.
+        this.caCertPem = serverTls ? serverTls.caCertPem : pulumi.output(mtls?.trustBundlePem ?? "");
         this.registerOutputs({ host: this.host, port: this.port, adminUsername: this.adminUsername, caCertPem: this.caCertPem });
+    }
+
+    /** The private CA, the server certificate (renewed 30 days before expiry) and the `<svc>-tls` Secret. */
+    private privateServerCertificate(name: string, a: {
+        namespace: string; serviceName: string; host: string; ns: pulumi.Output<string>; labels: Record<string, string>;
+        inNamespace: pulumi.CustomResourceOptions; dnsNames: string[]; ipAddresses: string[];
+    }): { caCertPem: pulumi.Output<string>; certPem: pulumi.Output<string>; secretName: pulumi.Output<string> } {
+        const keyOpts = { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] };
+        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, keyOpts);
+        const caCert = new tls.SelfSignedCert(`${name}-ca`, {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            validityPeriodHours: 24 * 365 * 10,
+            subject: { commonName: `postgres-access ${a.namespace}/${a.serviceName} CA`, organization: "postgres-access" },
+            allowedUses: ["cert_signing", "crl_signing"],
+        }, { parent: this });
+        const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, keyOpts);
+        const serverCert = new tls.LocallySignedCert(`${name}-server-cert`, {
+            certRequestPem: new tls.CertRequest(`${name}-server-csr`, {
+                privateKeyPem: serverKey.privateKeyPem,
+                subject: { commonName: a.host, organization: "postgres-access" },
+                dnsNames: a.dnsNames,
+                ipAddresses: a.ipAddresses,
+            }, { parent: this }).certRequestPem,
+            caPrivateKeyPem: caKey.privateKeyPem,
+            caCertPem: caCert.certPem,
+            validityPeriodHours: 24 * 365,
+            earlyRenewalHours: 24 * 30,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        }, { parent: this });
+        const secret = new k8s.core.v1.Secret(`${name}-tls`, {
+            metadata: { name: `${a.serviceName}-tls`, namespace: a.ns, labels: a.labels },
+            type: "kubernetes.io/tls",
+            stringData: {
+                "tls.crt": serverCert.certPem,
+                "tls.key": pulumi.secret(serverKey.privateKeyPem),
+                "ca.crt": caCert.certPem,
+            },
+        }, { ...a.inNamespace, additionalSecretOutputs: ["data", "stringData"] });
+        return { caCertPem: caCert.certPem, certPem: serverCert.certPem, secretName: secret.metadata.name };
     }
 }
 

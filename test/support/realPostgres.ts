@@ -27,11 +27,18 @@ export interface StartOptions {
     hba: string;
     /** The pg_ident.conf text, if any. */
     ident?: string;
-    /** Extra settings (`-c name=value`); ssl/file paths are set by the harness. */
+    /**
+     * Extra settings (`-c name=value`), applied after the harness's own (ssl/file paths); `{configDir}` in a
+     * value becomes the server's config directory (where `files` are written).
+     */
     settings?: Record<string, string>;
+    /** Extra files written into the config directory before the start (owned by the server's user). */
+    files?: Record<string, { contents: string; mode: number }>;
 }
 
 export interface ConnectOptions {
+    /** Address to connect to (default 127.0.0.1). */
+    host?: string;
     user: string;
     password?: string;
     database?: string;
@@ -106,7 +113,7 @@ export async function startPostgres(options: StartOptions): Promise<TestServer> 
         password_encryption: "scram-sha-256",
         ...(options.tls.clientCaPem ? { ssl_ca_file: path.join(configDir, "client-ca.crt") } : {}),
         ...(options.ident !== undefined ? { ident_file: path.join(configDir, "pg_ident.conf") } : {}),
-        ...(options.settings ?? {}),
+        ...Object.fromEntries(Object.entries(options.settings ?? {}).map(([k, v]) => [k, v.split("{configDir}").join(configDir)])),
     };
     const pg = new EmbeddedPostgres({
         databaseDir: path.join(dataDir, "data"),
@@ -136,6 +143,7 @@ export async function startPostgres(options: StartOptions): Promise<TestServer> 
     if (options.tls.clientCaPem) writeConfigFile("client-ca.crt", options.tls.clientCaPem, 0o644);
     writeConfigFile("pg_hba.conf", options.hba, 0o644);
     if (options.ident !== undefined) writeConfigFile("pg_ident.conf", options.ident, 0o644);
+    for (const [name, file] of Object.entries(options.files ?? {})) writeConfigFile(name, file.contents, file.mode);
     try {
         await pg.start();
     } catch (err) {
@@ -144,7 +152,7 @@ export async function startPostgres(options: StartOptions): Promise<TestServer> 
 
     const connect = async (c: ConnectOptions): Promise<Client> => {
         const config: ClientConfig = {
-            host: "127.0.0.1",
+            host: c.host ?? "127.0.0.1",
             port,
             user: c.user,
             password: c.password,

@@ -5,6 +5,7 @@
  * the host. The admin connection verifies too.
  */
 import * as assert from "assert";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -64,6 +65,15 @@ describe("tls verify-full", function () {
         assert.strictEqual(fs.readFileSync(provider.sslrootcert, "utf8"), serverCa);
         const csr = resources.find((r) => r.type === "tls:index/certRequest:CertRequest")!.inputs;
         assert.ok(csr.dnsNames.includes("localhost"), "the certificate names the adminEndpoint host");
+    });
+
+    it("rolls the server pod when its certificate is renewed (PostgreSQL reads it only at start or reload)", () => {
+        const sts = resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!.inputs;
+        const tlsCrt: string = resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.type === "kubernetes.io/tls")!.inputs.stringData["tls.crt"];
+        const annotation = sts.spec.template.metadata.annotations["postgres-access/server-cert-sha"];
+        assert.strictEqual(annotation, createHash("sha256").update(tlsCrt).digest("hex").slice(0, 16));
+        const tlsVolume = sts.spec.template.spec.volumes.find((v: any) => v.name === "tls");
+        assert.ok(tlsVolume.secret && !sts.spec.template.spec.containers[0].volumeMounts.find((m: any) => m.name === "tls").subPath, "mounted as a directory, so the renewed files reach the pod");
     });
 
     /** The app's DATABASE_URL as a pod would use it: CA mounted at sslrootcert, pointed at the test server. */

@@ -1,0 +1,274 @@
+/**
+ * RdsPostgres in the staging and prod stacks, judged by @pulumi/awsguard's RDS and KMS rules (called
+ * directly on the registered inputs) plus our own checks of what awsguard does not cover; and the
+ * component on its own, in up and preview mode.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as aws from "@pulumi/aws";
+import { runPulumi, RunResult, valueOf, isSecret, isKnown } from "../support/harness";
+import { AWS_ENVS, ACCOUNTS, REGION, awsStackRun, runAwsStack } from "../support/awsStacks";
+import { readStackFile } from "../../stacks/stackFile";
+import { RdsPostgres, RdsPostgresArgs, rdsPostgresProblems, rdsProtection } from "../../components/database/rdsPostgres";
+
+// awsguard 0.3.1 loads aws-sdk v2, which prints an end-of-support notice on load.
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
+
+/** Violations a rule reports for one resource's inputs (awsguard's own test helper builds the args). */
+async function violations(rule: any, resourceClass: any, props: any, config: any = {}): Promise<string[]> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createResourceValidationArgs } = require("@pulumi/awsguard/tests/util");
+    const args = createResourceValidationArgs(resourceClass, props, config);
+    args.notApplicable = () => { throw new Error("rule not applicable"); };
+    const found: string[] = [];
+    await rule.validateResource(args, (message: string) => found.push(message));
+    return found;
+}
+
+const EXPECTED = {
+    staging: { version: "17", instanceClass: "db.t4g.medium", multiAz: false, backup: 7, ca: "rds-ca-rsa2048-g1", sgs: ["sg-0e5a0d0e5a0d0e5a0"] },
+    prod: { version: "16", instanceClass: "db.r7g.large", multiAz: true, backup: 30, ca: "rds-ca-rsa4096-g1", sgs: ["sg-0b0d0e5b0d0e5b0d1", "sg-0b0d0e5b0d0e5b0d2"] },
+};
+
+for (const env of AWS_ENVS) {
+    describe(`${env} stack: RDS and KMS judged by awsguard and our own checks`, function () {
+        this.timeout(60000);
+        let run: RunResult<Record<string, any>>;
+        let instance: any;
+        const expected = EXPECTED[env];
+        before(async () => {
+            run = await awsStackRun(env);
+            const instances = run.ofType("aws:rds/instance:Instance");
+            assert.strictEqual(instances.length, 1);
+            instance = instances[0].inputs;
+        });
+
+        it("passes awsguard's RDS rules (backups, public access, storage encryption with our key; multi-AZ in prod)", async () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const db = require("@pulumi/awsguard/database");
+            const storageKey = run.byName("aws:kms/key:Key", "postgres-storage-key");
+            const storageKeyArn = `arn:aws:kms:${REGION}:${ACCOUNTS[env]}:key/${storageKey.name}-key-id`;
+            assert.deepStrictEqual(await violations(db.rdsInstanceBackupEnabled, aws.rds.Instance, instance, { backupRetentionPeriod: expected.backup, preferredBackupWindow: "02:00-03:00", checkReadReplicas: true }), []);
+            assert.deepStrictEqual(await violations(db.rdsInstancePublicAccess, aws.rds.Instance, instance), []);
+            assert.deepStrictEqual(await violations(db.rdsStorageEncrypted, aws.rds.Instance, instance, { kmsKeyId: storageKeyArn }), []);
+            const multiAz = await violations(db.rdsInstanceMultiAZEnabled, aws.rds.Instance, instance);
+            assert.strictEqual(multiAz.length === 0, expected.multiAz, "prod is multi-AZ; staging saves the cost");
+        });
+
+        it("passes awsguard's KMS rotation rule on every key (storage + one per organization with secretsmanager apps)", async () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const security = require("@pulumi/awsguard/security");
+            const keys = run.ofType("aws:kms/key:Key");
+            assert.deepStrictEqual(keys.map((k) => k.name).sort(), ["acme-secrets-key", "globex-secrets-key", "postgres-storage-key"]);
+            for (const k of keys) assert.deepStrictEqual(await violations(security.cmkBackingKeyRotationEnabled, aws.kms.Key, k.inputs), [], k.name);
+        });
+
+        it("has rules that do catch the opposite (controls)", async () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const db = require("@pulumi/awsguard/database");
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const security = require("@pulumi/awsguard/security");
+            assert.ok((await violations(db.rdsInstancePublicAccess, aws.rds.Instance, { ...instance, publiclyAccessible: true })).length > 0);
+            assert.ok((await violations(db.rdsStorageEncrypted, aws.rds.Instance, { ...instance, storageEncrypted: false })).length > 0);
+            assert.ok((await violations(db.rdsStorageEncrypted, aws.rds.Instance, instance, { kmsKeyId: "arn:aws:kms:eu-west-1:111111111111:key/other" })).length > 0);
+            assert.ok((await violations(db.rdsInstanceBackupEnabled, aws.rds.Instance, { ...instance, backupRetentionPeriod: 0 })).length > 0);
+            assert.ok((await violations(security.cmkBackingKeyRotationEnabled, aws.kms.Key, { enableKeyRotation: false })).length > 0);
+        });
+
+        it("sets what awsguard does not check: deletion protection, snapshots, TLS, CA, scram, logs, upgrades", () => {
+            assert.strictEqual(instance.engine, "postgres");
+            assert.strictEqual(instance.engineVersion, expected.version);
+            assert.strictEqual(instance.instanceClass, expected.instanceClass);
+            assert.strictEqual(instance.publiclyAccessible, false);
+            assert.strictEqual(instance.storageEncrypted, true);
+            assert.strictEqual(instance.deletionProtection, true);
+            assert.strictEqual(instance.skipFinalSnapshot, false);
+            assert.strictEqual(instance.finalSnapshotIdentifier, `${env}-postgres-final`);
+            assert.strictEqual(instance.deleteAutomatedBackups, false, "automated backups outlive the instance");
+            assert.strictEqual(instance.backupRetentionPeriod, expected.backup);
+            assert.ok(instance.backupRetentionPeriod >= 7);
+            assert.strictEqual(instance.copyTagsToSnapshot, true);
+            assert.strictEqual(instance.caCertIdentifier, expected.ca);
+            assert.strictEqual(instance.performanceInsightsEnabled, true);
+            assert.strictEqual(instance.performanceInsightsKmsKeyId, instance.kmsKeyId, "Performance Insights encrypted with the instance's key");
+            assert.deepStrictEqual(instance.enabledCloudwatchLogsExports, ["postgresql", "upgrade"]);
+            assert.strictEqual(instance.autoMinorVersionUpgrade, true);
+            assert.strictEqual(instance.allowMajorVersionUpgrade, true);
+            assert.strictEqual(instance.iamDatabaseAuthenticationEnabled, false);
+            assert.strictEqual(instance.multiAz, expected.multiAz);
+            assert.strictEqual(instance.applyImmediately, false);
+            assert.strictEqual(instance.dbSubnetGroupName, `${env}-postgres`);
+            assert.strictEqual(instance.parameterGroupName, `${env}-postgres-pg${expected.version}`);
+            assert.deepStrictEqual(instance.vpcSecurityGroupIds, [run.byName("aws:ec2/securityGroup:SecurityGroup", "postgres-sg").id], "its own security group only");
+        });
+
+        it("forces TLS and scram-sha-256 in its own parameter group of the right family", () => {
+            const params = run.ofType("aws:rds/parameterGroup:ParameterGroup");
+            assert.strictEqual(params.length, 1);
+            assert.strictEqual(params[0].inputs.family, `postgres${expected.version}`);
+            const byName = Object.fromEntries(params[0].inputs.parameters.map((p: any) => [p.name, p]));
+            assert.deepStrictEqual([byName["rds.force_ssl"].value, byName["rds.force_ssl"].applyMethod], ["1", "pending-reboot"]);
+            assert.strictEqual(byName.password_encryption.value, "scram-sha-256");
+            assert.notStrictEqual(byName.log_statement.value, "all", "no statement (or password) logging beyond DDL");
+        });
+
+        it("admits 5432 only from the configured client security groups, in private subnets", () => {
+            const sg = run.ofType("aws:ec2/securityGroup:SecurityGroup");
+            assert.strictEqual(sg.length, 1);
+            assert.strictEqual(sg[0].inputs.vpcId, readStackFile(env).database && (readStackFile(env).database as any).rds.vpcId);
+            assert.deepStrictEqual(sg[0].inputs.egress, []);
+            assert.deepStrictEqual(sg[0].inputs.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.securityGroups, r.cidrBlocks]), expected.sgs.map((id) => ["tcp", 5432, 5432, [id], undefined]));
+            const subnets = run.ofType("aws:rds/subnetGroup:SubnetGroup");
+            assert.deepStrictEqual(subnets[0].inputs.subnetIds, (readStackFile(env).database as any).rds.subnetIds);
+        });
+
+        it("keeps the master password a secret sent write-only, never to apps", () => {
+            const record = run.ofType("aws:rds/instance:Instance")[0];
+            assert.ok(record.secretPaths.includes("passwordWo"), "passwordWo is a secret input");
+            assert.strictEqual(instance.password, undefined, "not the stored password field");
+            assert.strictEqual(instance.passwordWoVersion, 1);
+            assert.strictEqual(instance.username, "pgadmin");
+            for (const v of run.ofType("aws:secretsmanager/secretVersion:SecretVersion")) {
+                assert.notStrictEqual(JSON.parse(v.inputs.secretString).username, "pgadmin");
+                assert.ok(!v.inputs.secretString.includes(instance.passwordWo), "no app secret carries the master password");
+            }
+        });
+
+        it("connects the postgresql provider as a non-superuser over verified TLS where it can", () => {
+            const provider = run.ofType("pulumi:providers:postgresql")[0].inputs;
+            assert.strictEqual(provider.superuser, "false", "the RDS master is only a member of rds_superuser");
+            assert.strictEqual(provider.username, "pgadmin");
+            if (env === "staging") {
+                // tls require, through the SSM tunnel of adminEndpoint
+                assert.deepStrictEqual([provider.host, provider.port, provider.sslmode], ["localhost", "15432", "require"]);
+            } else {
+                // verify-full straight to the endpoint (the CI runner is in the VPC), against the configured RDS bundle
+                assert.deepStrictEqual([provider.host, provider.sslmode], [`${env}-postgres.abcdefghijkl.${REGION}.rds.amazonaws.com`, "verify-full"]);
+                assert.strictEqual(fs.readFileSync(provider.sslrootcert, "utf8"), (readStackFile(env).database as any).rds.caBundlePem);
+            }
+        });
+
+        it("lets the organizations' namespaces reach only the RDS subnets on 5432", () => {
+            const egress = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.inputs.metadata.name === "allow-dns-and-database");
+            assert.ok(egress.length >= 2);
+            const subnetIds: string[] = (readStackFile(env).database as any).rds.subnetIds;
+            const lookups = run.calls.filter((c) => c.token === "aws:ec2/getSubnet:getSubnet").map((c) => c.inputs.id);
+            assert.deepStrictEqual(lookups, subnetIds, "each RDS subnet looked up once per stack, not per organization");
+            const first = egress[0].inputs.spec.egress[1].to;
+            assert.strictEqual(first.length, subnetIds.length);
+            for (const p of egress) {
+                const rule = p.inputs.spec.egress[1];
+                assert.deepStrictEqual(rule.ports, [{ protocol: "TCP", port: 5432 }]);
+                assert.ok(rule.to.every((t: any) => /^10\.0\.\d+\.0\/24$/.test(t.ipBlock?.cidr) && Object.keys(t).length === 1), `${p.name}: only the subnets' CIDR blocks`);
+                assert.deepStrictEqual(rule.to, first, "the same blocks for every organization");
+            }
+        });
+    });
+}
+
+describe("prod stack: app roles under the account's permissions boundary", function () {
+    this.timeout(60000);
+    it("attaches aws.permissionsBoundaryArn to every app role (and staging, without it, to none)", async () => {
+        for (const env of AWS_ENVS) {
+            const run = await awsStackRun(env);
+            for (const role of run.ofType("aws:iam/role:Role")) {
+                assert.strictEqual(role.inputs.permissionsBoundary, env === "prod" ? "arn:aws:iam::210987654321:policy/workload-boundary" : undefined, role.name);
+                assert.strictEqual(role.inputs.maxSessionDuration, 3600);
+            }
+        }
+    });
+});
+
+describe("RDS through a tunnel with verify-full", function () {
+    this.timeout(60000);
+    it("verifies the chain but not the host name (verify-ca): the RDS certificate cannot name localhost", async () => {
+        const raw = readStackFile("staging") as any;
+        const config = { ...raw, database: { ...raw.database, tls: "verify-full", rds: { ...raw.database.rds, caBundlePem: "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n" } } };
+        const run = await runAwsStack("staging", { config });
+        const provider = run.ofType("pulumi:providers:postgresql")[0].inputs;
+        assert.deepStrictEqual([provider.host, provider.sslmode], ["localhost", "verify-ca"]);
+        // apps still verify the endpoint's name
+        for (const v of run.ofType("aws:secretsmanager/secretVersion:SecretVersion")) assert.strictEqual(JSON.parse(v.inputs.secretString).sslmode, "verify-full");
+    });
+});
+
+const baseArgs: RdsPostgresArgs = {
+    env: "qa",
+    version: "17",
+    tls: "require",
+    instanceClass: "db.t4g.micro",
+    allocatedStorage: 20,
+    storageType: "gp3",
+    multiAz: false,
+    vpcId: "vpc-0abc",
+    subnetIds: ["subnet-0a", "subnet-0b"],
+    allowedSecurityGroupIds: ["sg-0abc"],
+    allowedCidrBlocks: [],
+    backupRetentionDays: 7,
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+    caCertIdentifier: "rds-ca-rsa2048-g1",
+    performanceInsights: false,
+    masterUsername: "pgadmin",
+    iamDatabaseAuthentication: true,
+};
+
+describe("RdsPostgres on its own", function () {
+    this.timeout(60000);
+
+    it("validates its args, listing every problem", () => {
+        assert.deepStrictEqual(rdsPostgresProblems(baseArgs), []);
+        const problems = rdsPostgresProblems({ ...baseArgs, version: "17.2", subnetIds: ["subnet-0a"], allowedSecurityGroupIds: [], allowedCidrBlocks: ["0.0.0.0/0"], backupRetentionDays: 0, maxAllocatedStorage: 10, tls: "verify-full", skipFinalSnapshot: true });
+        for (const fragment of ["major version", "at least 2 private subnets", "admits the whole internet", "backupRetentionDays", "maxAllocatedStorage", "caBundlePem", "keeps its final snapshot"]) {
+            assert.ok(problems.some((p) => p.includes(fragment)), `${fragment} in ${problems.join(" | ")}`);
+        }
+        assert.ok(rdsPostgresProblems({ ...baseArgs, allowedSecurityGroupIds: [] }).some((p) => p.includes("nothing can connect")));
+    });
+
+    it("protects what a user would expect: the instance while deletion protection is on, the key while snapshots exist", () => {
+        assert.deepStrictEqual(rdsProtection({ deletionProtection: true, skipFinalSnapshot: false }), { protectInstance: true, retainStorageKey: true, keepAutomatedBackups: true });
+        assert.deepStrictEqual(rdsProtection({ deletionProtection: false, skipFinalSnapshot: true }), { protectInstance: false, retainStorageKey: false, keepAutomatedBackups: false });
+    });
+
+    for (const preview of [false, true]) {
+        it(`registers a protected, hardened instance in ${preview ? "preview" : "up"} mode`, async () => {
+            const run = await runPulumi(async () => {
+                const provider = new aws.Provider("qa", { region: "eu-west-1" });
+                const server = new RdsPostgres("db", { ...baseArgs, masterPasswordVersion: 3 }, { provider });
+                return { server, protect: (server.instance as any).__protect as boolean };
+            }, { stack: "qa", preview });
+            const { server, protect } = run.result;
+            assert.strictEqual(protect, true, "pulumi refuses to delete or replace it");
+            assert.strictEqual(server.adminIsSuperuser, false);
+            assert.strictEqual(server.engine, "rds");
+            assert.ok(await isSecret(server.adminPassword), "admin password is a secret");
+            const instance = run.byName("aws:rds/instance:Instance", "db-instance");
+            assert.strictEqual(instance.inputs.identifier, "qa-postgres");
+            assert.strictEqual(instance.inputs.iamDatabaseAuthenticationEnabled, true);
+            assert.strictEqual(instance.inputs.passwordWoVersion, 3);
+            assert.strictEqual(instance.inputs.performanceInsightsKmsKeyId, undefined);
+            assert.deepStrictEqual(run.byName("random:index/randomPassword:RandomPassword", "db-master-password").inputs.keepers, { version: "3" });
+            assert.ok(instance.provider?.includes("pulumi:providers:aws::qa"), "children inherit the given provider");
+            if (preview) {
+                assert.strictEqual(await isKnown(server.host), false, "the endpoint is unknown before creation");
+                assert.ok(instance.inputs.kmsKeyId === undefined || instance.inputs.kmsKeyId?.__pulumiUnknown === true || instance.inputs.kmsKeyId === "<unknown>", "the key ARN is unknown too");
+            } else {
+                assert.strictEqual(await valueOf(server.host), "qa-postgres.abcdefghijkl.eu-west-1.rds.amazonaws.com");
+                assert.strictEqual(await valueOf(server.caCertPem), "", "no CA configured: tls require only");
+            }
+        });
+    }
+
+    it("throws on invalid args before registering anything", async () => {
+        let error: Error | undefined;
+        const run = await runPulumi(async () => {
+            try {
+                new RdsPostgres("db", { ...baseArgs, allowedSecurityGroupIds: [] });
+            } catch (err) {
+                error = err as Error;
+            }
+        }, { stack: "qa" });
+        assert.match(String(error), /nothing can connect/);
+        assert.deepStrictEqual(run.resources.filter((r) => r.custom), []);
+    });
+});

@@ -1,0 +1,91 @@
+/**
+ * The AWS stacks (Pulumi.staging.yaml, Pulumi.prod.yaml) run once per mode under mocks and shared by the
+ * test/aws suites (each run takes a few seconds; the records are plain data, so later `setMocks` calls of
+ * other suites do not disturb them), plus readers that pull each app's AWS side out of the records.
+ */
+import { runPulumi, RunResult, RecordedResource } from "./harness";
+import { readStackFile } from "../../stacks/stackFile";
+
+/** The account each stack's credentials report (the account of its EKS OIDC provider). */
+export const ACCOUNTS: Record<string, string> = { staging: "123456789012", prod: "210987654321" };
+export const AWS_ENVS = ["staging", "prod"] as const;
+export const REGION = "eu-west-1";
+
+/** Runs the whole program of a stack file (or a variant of its config) and returns the stack exports too. */
+export function runAwsStack(env: string, options: { preview?: boolean; config?: Record<string, unknown> } = {}): Promise<RunResult<Record<string, any>>> {
+    return runPulumi(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require("../../stacks/program") as typeof import("../../stacks/program");
+        return program.stackExports(program.createStack()) as Record<string, any>;
+    }, {
+        stack: env,
+        preview: options.preview,
+        config: options.config ?? readStackFile(env),
+        calls: {
+            "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNTS[env] ?? "123456789012", arn: `arn:aws:sts::${ACCOUNTS[env] ?? "123456789012"}:assumed-role/platform-deployer/ci`, userId: "AROAEXAMPLE:ci" }),
+        },
+    });
+}
+
+const cache = new Map<string, Promise<RunResult<Record<string, any>>>>();
+
+/** The stack file's run, computed once per process and mode. */
+export function awsStackRun(env: string, preview = false): Promise<RunResult<Record<string, any>>> {
+    const key = `${env}:${preview}`;
+    if (!cache.has(key)) cache.set(key, runAwsStack(env, { preview }));
+    return cache.get(key)!;
+}
+
+/** One secretsmanager app's AWS side, as registered. */
+export interface AppAws {
+    /** `<namespace>/<serviceAccount>`. */
+    key: string;
+    namespace: string;
+    serviceAccount: string;
+    roleName: string;
+    roleArn: string;
+    trust: any;
+    identityPolicy: any;
+    /** The recorded Secret. */
+    secret: RecordedResource;
+    /** ARN as Secrets Manager would report it (name + `-` + 6 characters). */
+    secretArn: string;
+    secretPolicy: any;
+    /** The secret's JSON as written by the SecretVersion. */
+    secretJson: Record<string, string>;
+    keyArn: string;
+    /** The organization key's key policy. */
+    keyPolicy: any;
+}
+
+/** Per secretsmanager app: its role, policies, secret and organization key, read from the records. */
+export function appsOf(run: RunResult<unknown>, env: string): AppAws[] {
+    const account = ACCOUNTS[env];
+    return run.ofType("aws:iam/role:Role").map((role) => {
+        const base = role.name.replace(/-role$/, "");
+        const trust = JSON.parse(role.inputs.assumeRolePolicy);
+        const sub = String(Object.values<any>(trust.Statement[0].Condition.StringEquals).find((v) => String(v).startsWith("system:serviceaccount:")));
+        const [, , namespace, serviceAccount] = sub.split(":");
+        const rolePolicy = run.byName("aws:iam/rolePolicy:RolePolicy", `${base}-read-secret`);
+        const secret = run.byName("aws:secretsmanager/secret:Secret", `${base}-secret`);
+        const secretPolicy = run.byName("aws:secretsmanager/secretPolicy:SecretPolicy", `${base}-secret-policy`);
+        const version = run.byName("aws:secretsmanager/secretVersion:SecretVersion", `${base}-secret-value`);
+        const key = run.ofType("aws:kms/key:Key").find((k) => secret.inputs.kmsKeyId === `arn:aws:kms:${REGION}:${account}:key/${k.name}-key-id`);
+        if (!key) throw new Error(`${secret.name}: no registered key ${secret.inputs.kmsKeyId}`);
+        return {
+            key: `${namespace}/${serviceAccount}`,
+            namespace,
+            serviceAccount,
+            roleName: role.inputs.name,
+            roleArn: `arn:aws:iam::${account}:role/${role.inputs.name}`,
+            trust,
+            identityPolicy: JSON.parse(rolePolicy.inputs.policy),
+            secret,
+            secretArn: `arn:aws:secretsmanager:${REGION}:${account}:secret:${secret.inputs.name}-AbCdEf`,
+            secretPolicy: JSON.parse(secretPolicy.inputs.policy),
+            secretJson: JSON.parse(version.inputs.secretString),
+            keyArn: secret.inputs.kmsKeyId,
+            keyPolicy: JSON.parse(key.inputs.policy),
+        };
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * AppLogin on its own under mocks (up and preview): one LOGIN role, a member of exactly its access level's
+ * group, nothing elevated, a connection limit, and a generated password that is a Pulumi secret.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { RunResult, fakeRandom, isSecret, runPulumi, valueOf } from "../support/harness";
+import { AppLogin, AppLoginArgs, loginRoleSettings } from "../../components/postgres/appLogin";
+import { ACCESS_LEVELS } from "../../components/types";
+import { databaseUrl } from "../../components/connectionInfo";
+import { T, plaintextLeaks } from "./helpers";
+
+const ELEVATED = ["superuser", "createDatabase", "createRole", "replication", "bypassRowLevelSecurity"] as const;
+
+interface Result { passwordSecret: boolean; password?: string; username?: string }
+
+function runLogin(preview: boolean, args: AppLoginArgs): Promise<RunResult<Result>> {
+    return runPulumi(async () => {
+        const login = new AppLogin("acme-web-login", args);
+        return {
+            passwordSecret: await isSecret(login.password),
+            password: preview ? undefined : await valueOf(login.password),
+            username: preview ? undefined : await valueOf(login.username),
+        };
+    }, { preview });
+}
+
+describe("loginRoleSettings (pure)", () => {
+    for (const access of ACCESS_LEVELS) {
+        it(`${access}: LOGIN, member of exactly the ${access} group, nothing elevated, connection limit`, () => {
+            const s = loginRoleSettings({ roleName: "acme_web", access, groupRole: `acme_${access}`, connectionLimit: 7 });
+            assert.strictEqual(s.name, "acme_web");
+            assert.strictEqual(s.login, true);
+            assert.deepStrictEqual(s.roles, [`acme_${access}`]);
+            for (const flag of ELEVATED) assert.strictEqual(s[flag], false, flag);
+            assert.strictEqual(s.connectionLimit, 7);
+            assert.strictEqual(s.inherit, true, "privileges come through the group, so the login must inherit them");
+            assert.strictEqual(s.assumeRole, access === "owner" ? "acme_owner" : undefined, "only owner apps act as their group (objects they create belong to it)");
+            assert.ok(!("password" in s) && !("validUntil" in s));
+        });
+    }
+});
+
+for (const preview of [false, true]) {
+    describe(`AppLogin (${preview ? "preview" : "up"})`, function () {
+        this.timeout(30000);
+
+        it("registers one LOGIN role with a generated secret password (managed by Pulumi)", async () => {
+            const run = await runLogin(preview, { roleName: "acme_web", access: "readwrite", groupRole: pulumi.output("acme_readwrite"), connectionLimit: 12 });
+            const [role] = run.ofType(T.role);
+            assert.strictEqual(run.ofType(T.role).length, 1);
+            assert.strictEqual(role.inputs.name, "acme_web");
+            assert.strictEqual(role.inputs.login, true);
+            assert.deepStrictEqual(role.inputs.roles, ["acme_readwrite"]);
+            assert.strictEqual(role.inputs.connectionLimit, 12);
+            assert.strictEqual(role.inputs.assumeRole, undefined);
+            for (const flag of ELEVATED) assert.strictEqual(role.inputs[flag], false, flag);
+            assert.ok(role.secretPaths.includes("password"), "password arrives as a secret");
+            assert.strictEqual(role.inputs.passwordWo, undefined);
+            assert.strictEqual(run.result.passwordSecret, true, "the password output is secret");
+
+            const [random] = run.ofType(T.randomPassword);
+            assert.ok(random.inputs.length >= 24, "long enough");
+            if (!preview) {
+                const expected = fakeRandom(random.name, random.inputs.length);
+                assert.strictEqual(role.inputs.password, expected, "the role gets the generated password");
+                assert.strictEqual(run.result.password, expected);
+                assert.strictEqual(run.result.username, "acme_web");
+                assert.deepStrictEqual(plaintextLeaks(run.resources, [expected]), []);
+            }
+        });
+
+        it("lets Vault own a vault-static login's password: write-only initial password, no `password` Pulumi would restore", async () => {
+            const run = await runLogin(preview, { roleName: "acme_batch", access: "owner", groupRole: "acme_owner", connectionLimit: 3, passwordManagedBy: "vault" });
+            const [role] = run.ofType(T.role);
+            assert.strictEqual(role.inputs.password, undefined, "a `password` input would undo every Vault rotation on the next up");
+            assert.ok(role.secretPaths.includes("passwordWo"));
+            assert.ok(role.inputs.passwordWoVersion !== undefined, "write-only values need a version to be sent at all");
+            assert.strictEqual(role.inputs.assumeRole, "acme_owner");
+            assert.deepStrictEqual(role.inputs.roles, ["acme_owner"]);
+        });
+    });
+}
+
+describe("AppLogin password alphabet", function () {
+    this.timeout(30000);
+
+    it("uses only characters that survive shells and connection strings unencoded or encoded", async () => {
+        const run = await runLogin(false, { roleName: "acme_web", access: "readonly", groupRole: "acme_readonly", connectionLimit: 1 });
+        const random = run.ofType(T.randomPassword)[0].inputs;
+        const specials: string = random.overrideSpecial ?? "";
+        assert.ok(random.special === false || specials.length > 0, "special characters only from an explicit set");
+        for (const ch of specials) {
+            assert.ok(!/[\s'"`$\\%@:/?#&]/.test(ch), `special ${JSON.stringify(ch)} is shell- and URL-safe`);
+            const url = databaseUrl({ host: "h", port: 5432, database: "d", username: "u", sslmode: "require" }, `a${ch}b`);
+            assert.strictEqual(decodeURIComponent(new URL(url).password), `a${ch}b`);
+        }
+    });
+});
