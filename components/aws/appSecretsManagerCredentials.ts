@@ -62,7 +62,7 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
         new aws.secretsmanager.SecretPolicy(`${name}-secret-policy`, {
             secretArn: secret.arn,
             blockPublicPolicy: true,
-            policy: role.arn.apply((arn) => JSON.stringify(secretResourcePolicy(arn, p.platformAdminRoleArns))),
+            policy: pulumi.all([role.arn, p.verifiedPlatformAdminRoleArns()]).apply(([arn, admins]) => JSON.stringify(secretResourcePolicy(arn, admins))),
         }, child);
         new aws.secretsmanager.SecretVersion(`${name}-secret-value`, {
             secretId: secret.id,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AppSpec, OrganizationSpec } from "../types";
 import { appNames } from "../naming";
-import { accountOfArn, issuerHost } from "./policies";
+import { accountOfArn, assumedRoleName, deployerLockoutProblem, issuerHost } from "./policies";
 
 /**
  * Shared AWS facts and settings, built once per stack (not per organization): one explicit provider, the
@@ -25,6 +25,12 @@ export interface AwsAppPlatform {
     oidcIssuerUrl: string;
     /** Roles that administer the secrets besides the apps (must include the one running `pulumi up`). */
     platformAdminRoleArns: string[];
+    /**
+     * `platformAdminRoleArns`, once the identity running `pulumi up` (its role looked up with its path, as
+     * `aws:PrincipalArn` reports it) has been found among them; fails the run otherwise, so no secret
+     * policy that would lock the deployer out is ever written. Looked up once, on first use.
+     */
+    verifiedPlatformAdminRoleArns(): pulumi.Output<string[]>;
     /** Days a deleted secret stays recoverable. */
     recoveryWindowInDays: number;
     /** Permissions boundary attached to every app role, if the account requires one. */
@@ -71,6 +77,18 @@ export function createAwsPlatform(settings: AwsPlatformSettings, opts?: pulumi.C
     const partition = aws.getPartitionOutput({}, { provider });
     const accountId = identity.accountId;
     const partitionName = partition.partition;
+    let verifiedAdmins: pulumi.Output<string[]> | undefined;
+    const verifiedPlatformAdminRoleArns = () => {
+        verifiedAdmins ??= identity.arn.apply((callerArn) => {
+            const roleName = assumedRoleName(callerArn);
+            return roleName ? aws.iam.getRoleOutput({ name: roleName }, { provider }).arn : pulumi.output(callerArn);
+        }).apply((principalArn) => {
+            const problem = deployerLockoutProblem(principalArn, settings.platformAdminRoleArns);
+            if (problem) throw new Error(problem);
+            return settings.platformAdminRoleArns;
+        });
+        return verifiedAdmins;
+    };
     const appRoleArn = (organization: OrganizationSpec, app: AppSpec) => {
         const role = appNames(organization.name, app.name, settings.env, app.isDefaultApp).iamRole;
         return pulumi.interpolate`arn:${partitionName}:iam::${accountId}:role/${role}`;
@@ -84,6 +102,7 @@ export function createAwsPlatform(settings: AwsPlatformSettings, opts?: pulumi.C
         oidcProviderArn: settings.eksOidcProviderArn,
         oidcIssuerUrl: settings.eksOidcIssuerUrl,
         platformAdminRoleArns: settings.platformAdminRoleArns,
+        verifiedPlatformAdminRoleArns,
         recoveryWindowInDays: settings.secretRecoveryWindowDays,
         permissionsBoundaryArn: settings.permissionsBoundaryArn,
         appRoleArn,

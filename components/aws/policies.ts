@@ -94,30 +94,49 @@ export function secretResourcePolicy(appRoleArn: string, platformAdminRoleArns: 
 }
 
 /**
+ * What the account may do with an organization's key through IAM policies: administer it, never use it.
+ * Without the cryptographic actions (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*) and without
+ * `kms:CreateGrant` (a grant would hand them out), a role with `kms:*` on `*` in its IAM policy still cannot
+ * decrypt an organization's secrets; only the key policy's own statements below can allow that.
+ * `kms:PutKeyPolicy` stays with the account (KMS refuses a policy that would lock its creator out of it),
+ * so an account administrator can always change the policy, visibly in CloudTrail.
+ */
+export const KEY_ADMINISTRATION_ACTIONS = [
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants",
+    "kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:CreateAlias",
+    "kms:UpdateAlias", "kms:DeleteAlias", "kms:UpdateKeyDescription", "kms:EnableKey", "kms:DisableKey",
+    "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:RotateKeyOnDemand", "kms:RevokeGrant", "kms:RetireGrant",
+    "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+];
+
+/**
  * The organization's KMS key policy:
- * - the account administers the key through IAM (the standard root statement, without which a key can
- *   become unmanageable);
- * - the platform admins may use it, only through Secrets Manager (to write the secrets);
+ * - the account administers the key through IAM, but cannot use it (`KEY_ADMINISTRATION_ACTIONS`);
+ * - the platform admins may use it, only through Secrets Manager in this region (to write the secrets);
  * - the organization's app roles may only decrypt, only through Secrets Manager in this region.
  *
- * The app roles are matched by `aws:PrincipalArn` (plus `aws:PrincipalAccount`), not listed as
- * principals: KMS rejects a policy naming a role that does not exist yet (the roles are created in the
- * same update), and it silently rewrites a named role into its unique id, which stops matching when the
- * role is re-created. A condition on the ARN has neither problem.
+ * Roles are matched by `aws:PrincipalArn` (plus `aws:PrincipalAccount`), not listed as principals: KMS
+ * rejects a policy naming a role that does not exist yet (the app roles are created in the same update),
+ * and it silently rewrites a named role into its unique id, which stops matching when the role is
+ * re-created. A condition on the ARN has neither problem.
  */
 export function organizationKeyPolicy(partition: string, accountId: string, region: string, appRoleArns: string[], platformAdminRoleArns: string[]): PolicyDocument {
     const via = secretsManagerViaService(region);
+    const usedBy = (roleArns: string[]) => ({
+        StringEquals: { "kms:ViaService": via, "aws:PrincipalAccount": accountId },
+        ArnEquals: { "aws:PrincipalArn": roleArns },
+    });
     const statements: Record<string, unknown>[] = [
-        { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+        { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: KEY_ADMINISTRATION_ACTIONS, Resource: "*" },
     ];
     if (platformAdminRoleArns.length) {
         statements.push({
             Sid: "PlatformAdminsUseViaSecretsManager",
             Effect: "Allow",
-            Principal: { AWS: platformAdminRoleArns },
+            Principal: { AWS: "*" },
             Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"],
             Resource: "*",
-            Condition: { StringEquals: { "kms:ViaService": via } },
+            Condition: usedBy(platformAdminRoleArns),
         });
     }
     if (appRoleArns.length) {
@@ -127,11 +146,32 @@ export function organizationKeyPolicy(partition: string, accountId: string, regi
             Principal: { AWS: "*" },
             Action: "kms:Decrypt",
             Resource: "*",
-            Condition: {
-                StringEquals: { "kms:ViaService": via, "aws:PrincipalAccount": accountId },
-                ArnEquals: { "aws:PrincipalArn": appRoleArns },
-            },
+            Condition: usedBy(appRoleArns),
         });
     }
     return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * The role name inside a caller identity ARN of an assumed-role session
+ * (`arn:aws:sts::<account>:assumed-role/<role-name>/<session>`), or undefined for users and root.
+ * STS leaves the role's path out; `aws:PrincipalArn` keeps it, so the caller's role must be looked up.
+ */
+export function assumedRoleName(callerArn: string): string | undefined {
+    return /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/.+$/.exec(callerArn)?.[1];
+}
+
+/**
+ * Why running `pulumi up` as this principal would lock the deployer out of the secrets it manages (every
+ * secret's resource policy denies all but the app and `platformAdminRoleArns`), or undefined when it is
+ * one of the admins. `principalArn` is what `aws:PrincipalArn` reports: the role ARN with its path.
+ */
+export function deployerLockoutProblem(principalArn: string, platformAdminRoleArns: string[]): string | undefined {
+    if (platformAdminRoleArns.includes(principalArn)) return undefined;
+    const name = principalArn.split("/").pop();
+    const samePathless = platformAdminRoleArns.find((arn) => arn.split("/").pop() === name && principalArn.includes(":role/"));
+    const hint = samePathless
+        ? ` (${samePathless} names the same role without its path: IAM compares the full ARN)`
+        : principalArn.includes(":role/") ? "" : " (run `pulumi up` as an IAM role, not a user or the root account)";
+    return `aws.platformAdminRoleArns: the identity running pulumi up, ${principalArn}, is not listed${hint}; each secret's resource policy would deny it, so it would lock itself out. Add this ARN to aws.platformAdminRoleArns.`;
 }

@@ -3,10 +3,11 @@
  * at once, each with its path and what to do; the shipped staging and prod files are accepted.
  */
 import * as assert from "assert";
-import { runPulumi } from "../support/harness";
+import { RunResult, runPulumi } from "../support/harness";
+import { assumedRoleName, deployerLockoutProblem } from "../../components/aws/policies";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { readStackFile } from "../../stacks/stackFile";
-import { AWS_ENVS } from "../support/awsStacks";
+import { AWS_ENVS, runAwsStack } from "../support/awsStacks";
 
 const rds = {
     vpcId: "vpc-0abc123",
@@ -121,4 +122,43 @@ describe("malformed rds and aws config", function () {
         const cheap = parseStackConfig({ database: database({}, { deletionProtection: false, skipFinalSnapshot: true, backupRetentionDays: 1, performanceInsights: false }), aws, organizations: orgs }, "qa");
         assert.deepStrictEqual([cheap.database.rds!.deletionProtection, cheap.database.rds!.skipFinalSnapshot, cheap.database.rds!.backupRetentionDays], [false, true, 1]);
     });
+});
+
+describe("the deployer cannot lock itself out of the secrets", function () {
+    this.timeout(60000);
+    const account = "123456789012";
+    const caller = (role: string) => ({ "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: account, arn: `arn:aws:sts::${account}:assumed-role/${role}/ci`, userId: "AROAEXAMPLE:ci" }) });
+
+    it("names the role STS reports and what IAM compares (the role ARN with its path)", () => {
+        assert.strictEqual(assumedRoleName(`arn:aws:sts::${account}:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com`), "AWSReservedSSO_Admin_0123");
+        assert.strictEqual(assumedRoleName(`arn:aws:iam::${account}:user/alice`), undefined);
+        const admins = [`arn:aws:iam::${account}:role/platform-deployer`];
+        assert.strictEqual(deployerLockoutProblem(admins[0], admins), undefined);
+        assert.match(deployerLockoutProblem(`arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/platform-deployer`, admins)!, /names the same role without its path/);
+        assert.match(deployerLockoutProblem(`arn:aws:iam::${account}:user/alice`, admins)!, /as an IAM role, not a user/);
+        assert.match(deployerLockoutProblem(`arn:aws:iam::${account}:role/intern`, admins)!, /^aws\.platformAdminRoleArns: .*role\/intern, is not listed.*lock itself out/);
+    });
+
+    it("lets the listed deployer role write the secret policies", async () => {
+        const run = await runAwsStack("staging");
+        assert.ok(run.ofType("aws:secretsmanager/secretPolicy:SecretPolicy").length > 0);
+        assert.deepStrictEqual(run.calls.filter((c) => c.token === "aws:iam/getRole:getRole").map((c) => c.inputs.name), ["platform-deployer"], "the caller's role is looked up once");
+    });
+
+    for (const [what, calls, expected] of [
+        ["a deployer role that is not listed", caller("intern"), /role\/intern, is not listed/],
+        ["a listed role name whose real ARN has a path", { ...caller("platform-deployer"), "aws:iam/getRole:getRole": (i: any) => ({ name: i.name, arn: `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/${i.name}` }) }, /without its path/],
+    ] as [string, Record<string, (inputs: any) => any>, RegExp][]) {
+        it(`fails the run (as pulumi up and preview would) for ${what}`, async () => {
+            let run: RunResult<Record<string, any>> | undefined;
+            let error: unknown;
+            try {
+                run = await runAwsStack("staging", { calls });
+            } catch (err) {
+                error = err;
+            }
+            assert.match(String(error), expected, `the run must fail (got ${error ?? "success"})`);
+            assert.strictEqual(run, undefined);
+        });
+    }
 });

@@ -108,6 +108,26 @@ for (const env of AWS_ENVS) {
             }
         });
 
+        it("keeps a role with kms:* in its IAM policy from using an organization's key; the account still administers it", async () => {
+            const broad = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] };
+            const intruder = `arn:aws:iam::${account}:role/some-admin-workload`;
+            const deployer = `arn:aws:iam::${account}:role/platform-deployer`;
+            for (const a of apps) {
+                for (const action of ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"]) {
+                    for (const context of [undefined, VIA_SECRETS_MANAGER]) {
+                        assert.strictEqual(await simulate({ identityPolicies: [broad], resourcePolicy: a.keyPolicy, roleArn: intruder, action, resource: a.keyArn, context }), "ImplicitlyDenied", `${a.key}: ${action} by a kms:* role ${context ? "via Secrets Manager" : "directly"}`);
+                    }
+                }
+                for (const action of ["kms:DescribeKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource"]) {
+                    assert.strictEqual(await simulate({ identityPolicies: [broad], resourcePolicy: a.keyPolicy, roleArn: intruder, action, resource: a.keyArn }), "Allowed", `${a.key}: the account administers the key (${action})`);
+                }
+                for (const action of ["kms:GenerateDataKey", "kms:Decrypt"]) {
+                    assert.strictEqual(await simulate({ identityPolicies: [NO_POLICY], resourcePolicy: a.keyPolicy, roleArn: deployer, action, resource: a.keyArn, context: VIA_SECRETS_MANAGER }), "Allowed", `${a.key}: the deployer writes secrets (${action} via Secrets Manager)`);
+                    assert.strictEqual(await simulate({ identityPolicies: [NO_POLICY], resourcePolicy: a.keyPolicy, roleArn: deployer, action, resource: a.keyArn }), "ImplicitlyDenied", `${a.key}: the deployer cannot ${action} directly`);
+                }
+            }
+        });
+
         it("lets each role be assumed only by its exact ServiceAccount, with the STS audience, through its cluster's OIDC provider", () => {
             for (const a of apps) {
                 const provider: string = a.trust.Statement[0].Principal.Federated;

@@ -12,7 +12,8 @@ export const AWS_ENVS = ["staging", "prod"] as const;
 export const REGION = "eu-west-1";
 
 /** Runs the whole program of a stack file (or a variant of its config) and returns the stack exports too. */
-export function runAwsStack(env: string, options: { preview?: boolean; config?: Record<string, unknown> } = {}): Promise<RunResult<Record<string, any>>> {
+export function runAwsStack(env: string, options: { preview?: boolean; config?: Record<string, unknown>; calls?: Record<string, (inputs: any) => any> } = {}): Promise<RunResult<Record<string, any>>> {
+    const account = ACCOUNTS[env] ?? "123456789012";
     return runPulumi(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require("../../stacks/program") as typeof import("../../stacks/program");
@@ -22,7 +23,9 @@ export function runAwsStack(env: string, options: { preview?: boolean; config?: 
         preview: options.preview,
         config: options.config ?? readStackFile(env),
         calls: {
-            "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNTS[env] ?? "123456789012", arn: `arn:aws:sts::${ACCOUNTS[env] ?? "123456789012"}:assumed-role/platform-deployer/ci`, userId: "AROAEXAMPLE:ci" }),
+            "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: account, arn: `arn:aws:sts::${account}:assumed-role/platform-deployer/ci`, userId: "AROAEXAMPLE:ci" }),
+            "aws:iam/getRole:getRole": (inputs) => ({ name: inputs.name, arn: `arn:aws:iam::${account}:role/${inputs.name}`, id: inputs.name }),
+            ...options.calls,
         },
     });
 }

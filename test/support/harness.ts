@@ -78,7 +78,8 @@ export interface RunResult<T> {
 }
 
 const defaultCalls: Record<string, (inputs: any) => any> = {
-    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/deployer", userId: "AIDAEXAMPLE" }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:sts::123456789012:assumed-role/platform-deployer/pulumi", userId: "AROAEXAMPLE:pulumi" }),
+    "aws:iam/getRole:getRole": (inputs) => ({ name: inputs.name, arn: `arn:aws:iam::123456789012:role/${inputs.name}`, id: inputs.name }),
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
     // subnet-0a1b2c... -> 10.0.<n>.0/24, deterministic per id
@@ -135,8 +136,23 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
         config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
     }
     pulumi.runtime.setAllConfig(config, []);
-    const result = await fn();
-    await settings.waitForRPCs();
+    // A failed registration (an apply that throws, an invalid input) surfaces as an unhandled rejection;
+    // the Pulumi language host fails the program on the first one, so the harness fails the run too.
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
+    let result: unknown;
+    try {
+        result = await fn();
+        await settings.waitForRPCs();
+        await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (failures.length) {
+        const messages = [...new Set(failures.map((f) => (f instanceof Error ? f.message : String(f))))];
+        throw new Error(`the program failed (as pulumi up would): ${messages.join("\n")}`);
+    }
     return {
         result: result as Awaited<T>,
         resources,
