@@ -43,7 +43,7 @@ export class Organization extends pulumi.ComponentResource {
     public readonly organizationName: string;
 
     constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("postgres-access:index:Organization", name, args, opts);
+        super("postgres-access:index:Organization", name, {}, opts);
         const org = args.organization;
         this.organizationName = org.name;
         const names = organizationNames(org.name);

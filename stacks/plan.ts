@@ -2,20 +2,26 @@
  * The offline main job: `npm run plan -- <env>` runs the stack program of Pulumi.<env>.yaml in-process
  * under Pulumi's mocks (no Pulumi CLI, no cloud account) and prints what `pulumi up` would create: a
  * tree by organization and app, the grants each app gets, how it authenticates, resource counts, and
- * config errors. Exit code 1 on invalid config.
+ * config errors. Exit code 1 on invalid config, 2 for a stack file that does not exist.
+ * `--preview` runs it as `pulumi preview` does (computed values unknown); `--dir <folder>` reads the stack
+ * file from another folder than the project's.
  */
 import { runPulumi, RecordedResource } from "../test/support/harness";
 import { ConfigError } from "./config";
-import { readStackFile, listStacks } from "./stackFile";
+import * as path from "path";
+import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
 import { StackOutputs } from "./program";
 import { describePlan } from "./planReport";
 
 async function main(): Promise<number> {
-    const env = process.argv[2] ?? "dev";
-    const preview = process.argv.includes("--preview");
+    const args = process.argv.slice(2);
+    const dirAt = args.indexOf("--dir");
+    const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1] ?? ".") : PROJECT_ROOT;
+    const env = args.find((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1)) ?? "dev";
+    const preview = args.includes("--preview");
     let raw: Record<string, unknown>;
     try {
-        raw = readStackFile(env);
+        raw = readStackFile(env, dir);
     } catch (err) {
         console.error(String((err as Error).message));
         return 2;
@@ -39,7 +45,7 @@ async function main(): Promise<number> {
         }
         throw err;
     }
-    console.log(describePlan(env, outputs, resources, { preview, stacks: listStacks() }));
+    console.log(describePlan(env, outputs, resources, { preview, stacks: listStacks(dir) }));
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * Renders the offline plan: what `pulumi up` would create, from the resources the program registered
  * under mocks. Everything printed is read from the registered resources, never restated from config.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource } from "../test/support/harness";
 import { StackOutputs } from "./program";
 import { describeServerTls } from "../components/database/serverConfig";
@@ -34,8 +35,27 @@ function roleNamed(name: string, resources: RecordedResource[]): RecordedResourc
     return resources.find((r) => r.type === "postgresql:index/role:Role" && r.inputs?.name === name);
 }
 
-function childrenOf(componentName: string, resources: RecordedResource[]): RecordedResource[] {
-    return resources.filter((r) => r.custom && r.name.startsWith(`${componentName}-`));
+/** The SDK's own bookkeeping on every resource object: its type token, name and child resources. */
+interface ResourceInternals {
+    __pulumiType: string;
+    __name: string;
+    __childResources?: Set<ResourceInternals>;
+}
+
+/**
+ * The registered custom resources below a component, found by walking the component tree the SDK keeps
+ * (not by name prefix: organization `acme` with app `web` and organization `acme-web` share one).
+ */
+function childrenOf(component: pulumi.Resource, resources: RecordedResource[]): RecordedResource[] {
+    const below = new Set<string>();
+    const walk = (r: ResourceInternals) => {
+        for (const child of r.__childResources ?? []) {
+            below.add(`${child.__pulumiType}::${child.__name}`);
+            walk(child);
+        }
+    };
+    walk(component as unknown as ResourceInternals);
+    return resources.filter((r) => r.custom && below.has(`${r.type}::${r.name}`));
 }
 
 export function describePlan(env: string, outputs: StackOutputs | undefined, resources: RecordedResource[], options: PlanOptions): string {
@@ -51,7 +71,7 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
         out.push("");
         for (const org of outputs.organizations) {
             const spec = outputs.config.organizations.find((o) => o.name === org.organizationName)!;
-            out.push(`organization ${spec.name}  (namespace ${spec.name}, database ${spec.name.replace(/-/g, "_")}, ${childrenOf(spec.name, custom).length} resources)`);
+            out.push(`organization ${spec.name}  (namespace ${spec.name}, database ${spec.name.replace(/-/g, "_")}, ${childrenOf(org, custom).length} resources)`);
             for (const app of org.apps) {
                 const appSpec = spec.apps.find((a) => a.name === app.appName)!;
                 const login = roleNamed(app.names.loginRole, custom);
@@ -60,12 +80,13 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
                 out.push(`  app ${appSpec.name}: ${appSpec.access}, credentials ${appSpec.credentials}, delivery ${appSpec.delivery}`);
                 out.push(`    login:        ${login ? `${login.inputs.name} (LOGIN, member of ${memberOf.join(", ") || "-"}, connection limit ${login.inputs.connectionLimit})` : `Vault-generated users, members of ${group}`}`);
                 out.push(`    authenticates: ${app.authentication}`);
-                if (appSpec.access === "owner") {
-                    out.push(`    grants:       owns database objects as ${group} (SET ROLE on login), CREATE + USAGE on schema public`);
-                } else {
-                    for (const line of grantsOf(group, custom)) out.push(`    grant:        ${line}`);
+                const ownedDatabase = custom.find((r) => r.type === "postgresql:index/database:Database" && r.inputs?.owner === group);
+                if (ownedDatabase) {
+                    const setRole = login?.inputs?.assumeRole === group ? " (SET ROLE on login)" : "";
+                    out.push(`    owns:         database ${ownedDatabase.inputs.name} and the objects created in it, as ${group}${setRole}`);
                 }
-                const appResources = childrenOf(`${spec.name}-${appSpec.name}`, custom);
+                for (const line of grantsOf(group, custom)) out.push(`    grant:        ${line}`);
+                const appResources = childrenOf(app, custom);
                 out.push(`    creates:      ${summarize(appResources)}`);
             }
             out.push("");

@@ -6,16 +6,16 @@ import { CONFIG_KEYS } from "./config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-/** Path of the stack file of `env`. */
-export function stackFilePath(env: string): string {
-    return path.join(PROJECT_ROOT, `Pulumi.${env}.yaml`);
+/** Path of the stack file of `env` (in the project, or in `dir`). */
+export function stackFilePath(env: string, dir = PROJECT_ROOT): string {
+    return path.join(dir, `Pulumi.${env}.yaml`);
 }
 
 /** The raw config of a stack file, keyed without the `postgres-access:` prefix. */
-export function readStackFile(env: string): Record<string, unknown> {
-    const file = stackFilePath(env);
+export function readStackFile(env: string, dir = PROJECT_ROOT): Record<string, unknown> {
+    const file = stackFilePath(env, dir);
     if (!fs.existsSync(file)) {
-        throw new Error(`no stack file ${path.relative(process.cwd(), file)} (stacks here: ${listStacks().join(", ") || "none"})`);
+        throw new Error(`no stack file ${path.relative(process.cwd(), file)} (stacks here: ${listStacks(dir).join(", ") || "none"})`);
     }
     const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
     const raw: Record<string, unknown> = {};
@@ -27,7 +27,7 @@ export function readStackFile(env: string): Record<string, unknown> {
     return raw;
 }
 
-/** Environments that have a stack file. */
-export function listStacks(): string[] {
-    return fs.readdirSync(PROJECT_ROOT).map((f) => /^Pulumi\.([a-z0-9-]+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
+/** Environments that have a stack file (in the project, or in `dir`). */
+export function listStacks(dir = PROJECT_ROOT): string[] {
+    return fs.readdirSync(dir).map((f) => /^Pulumi\.([a-z0-9-]+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
 }

@@ -1,6 +1,7 @@
 /** The offline main job (`npm run plan -- <stack>`), run in a child process as a user runs it. */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { parseStackConfig } from "../../stacks/config";
@@ -17,8 +18,9 @@ function plan(...args: string[]) {
 
 describe("offline plan", function () {
     this.timeout(120000);
-    const broken = path.join(ROOT, "Pulumi.broken-test.yaml");
-    after(() => fs.rmSync(broken, { force: true }));
+    // Stack files the tests write go to a folder of their own (`--dir`), never into the project.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("is what `npm run plan` runs", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -46,7 +48,8 @@ describe("offline plan", function () {
                     assert.ok(block.includes(`${TABLE_PRIVILEGES[app.access].join(", ")} on all tables in ${names.database}.public`), `${org.name}/${app.name} tables`);
                     assert.ok(block.includes(`${TABLE_PRIVILEGES[app.access].join(", ")} on future tables ${names.ownerRole} creates in ${names.database}.public`), `${org.name}/${app.name} default privileges`);
                 } else {
-                    assert.ok(block.includes(`owns database objects as ${names.ownerRole}`), `${org.name}/${app.name} owner`);
+                    assert.ok(block.includes(`owns:         database ${names.database} and the objects created in it, as ${names.ownerRole} (SET ROLE on login)`), `${org.name}/${app.name} owner\n${block}`);
+                    assert.ok(block.includes(`grant:        CREATE, USAGE on schema ${names.database}.public`), `${org.name}/${app.name} owner schema`);
                 }
             }
         }
@@ -63,7 +66,7 @@ describe("offline plan", function () {
     });
 
     it("reports every config error with its field path, registers nothing and exits 1", () => {
-        fs.writeFileSync(broken, [
+        fs.writeFileSync(path.join(dir, "Pulumi.broken-test.yaml"), [
             "config:",
             "  postgres-access:database:",
             "    engine: statefulset",
@@ -76,7 +79,7 @@ describe("offline plan", function () {
             "          access: superuser",
             "",
         ].join("\n"));
-        const r = plan("broken-test");
+        const r = plan("broken-test", "--dir", dir);
         assert.strictEqual(r.status, 1, r.stdout + r.stderr);
         assert.match(r.stderr, /Pulumi\.broken-test\.yaml: invalid postgres-access configuration \(3 problems\)/);
         assert.match(r.stderr, /database\.tls: expected one of "require" \| "verify-full" \| "mtls"/);
@@ -84,6 +87,26 @@ describe("offline plan", function () {
         assert.match(r.stderr, /organizations\[1\]\.apps\[0\]\.access: expected one of "owner" \| "readwrite" \| "readonly"/);
         assert.match(r.stderr, /No resources were registered/);
         assert.strictEqual(r.stdout, "", "no plan printed");
+    });
+
+    it("counts each organization's and app's own resources, also when one name is a prefix of another", () => {
+        const stack = (orgs: string[]) => ["config:", "  postgres-access:database:", "    engine: statefulset", "  postgres-access:organizations:", ...orgs, ""].join("\n");
+        fs.writeFileSync(path.join(dir, "Pulumi.alone.yaml"), stack(["    - name: acme", "      apps: [{ name: web }]"]));
+        fs.writeFileSync(path.join(dir, "Pulumi.prefixed.yaml"), stack(["    - name: acme", "      apps: [{ name: web }]", "    - name: acme-web", "    - name: acme-corp", "      apps: [{ name: api }, { name: web }]"]));
+        const count = (out: string, org: string) => Number(new RegExp(`^organization ${org}  \\(.*, (\\d+) resources\\)`, "m").exec(out)?.[1]);
+        const alone = plan("alone", "--dir", dir);
+        const prefixed = plan("prefixed", "--dir", dir);
+        assert.strictEqual(alone.status, 0, alone.stderr);
+        assert.strictEqual(prefixed.status, 0, prefixed.stderr);
+        assert.ok(count(alone.stdout, "acme") > 10, alone.stdout);
+        assert.strictEqual(count(prefixed.stdout, "acme"), count(alone.stdout, "acme"), "acme's count does not take in acme-web's or acme-corp's resources");
+        assert.strictEqual(count(prefixed.stdout, "acme-web"), count(alone.stdout, "acme"), "an organization with one app registers as many resources as acme");
+        const creates = [...prefixed.stdout.matchAll(/^ {4}creates: {6}(.*)$/gm)].map((m) => m[1]);
+        assert.strictEqual(creates.length, 4);
+        assert.ok(creates.every((c) => c === creates[0]), `every app creates the same: ${creates.join(" | ")}`);
+        const total = Number(/Resource counts \((\d+) resources/.exec(prefixed.stdout)?.[1]);
+        const server = Number(/Resource counts \((\d+) resources/.exec(alone.stdout)?.[1]) - count(alone.stdout, "acme");
+        assert.strictEqual(count(prefixed.stdout, "acme") + count(prefixed.stdout, "acme-web") + count(prefixed.stdout, "acme-corp"), total - server, "every organization resource is counted once");
     });
 
     it("names the stacks that exist when asked for one that does not (exit 2)", () => {
