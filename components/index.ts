@@ -13,6 +13,7 @@ export * from "./aws/appSecretsManagerCredentials";
 export * from "./kubernetes/awsSecretProviderClass";
 export * from "./postgres/organizationDatabase";
 export * from "./postgres/appLogin";
+export * from "./postgres/maintenanceDatabases";
 export * from "./kubernetes/organizationNamespace";
 export * from "./kubernetes/databaseSecret";
 export * from "./kubernetes/spiffe";

@@ -13,6 +13,7 @@ import { RdsPostgres } from "../components/database/rdsPostgres";
 import * as aws from "@pulumi/aws";
 import { AwsAppPlatform, createAwsPlatform } from "../components/aws/awsPlatform";
 import { Organization } from "../components/organization";
+import { MaintenanceDatabases } from "../components/postgres/maintenanceDatabases";
 import { AppPlatform } from "../components/appAccess";
 import { appCertificateCommonName } from "../components/kubernetes/spiffe";
 import { appNames } from "../components/naming";
@@ -196,6 +197,10 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
     const databaseEgress = config.database.engine === "statefulset"
         ? { namespace: config.database.statefulset?.namespace ?? "postgres" }
         : { cidrBlocks: rdsSubnetCidrs(config) };
+    new MaintenanceDatabases("maintenance-databases", {
+        providers: { postgresql: postgresProvider },
+        dependsOn: server instanceof pulumi.Resource ? [server] : [],
+    });
     const organizations = config.organizations.map((organization) => new Organization(organization.name, {
         env: config.env,
         organization,

@@ -163,6 +163,23 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             assert.strictEqual((await globex.query("SELECT current_database()")).rows[0].current_database, "globex");
         });
 
+        it("keeps every app out of the maintenance databases and out of every other role", async () => {
+            const ownGroup: Record<string, string> = { "acme/acme_billing": "acme_owner", "acme/acme_storefront": "acme_readwrite", "acme/acme_reporting": "acme_readonly", "globex/globex_globex": "globex_readwrite" };
+            const groups = ["acme_owner", "acme_readwrite", "acme_readonly", "globex_owner", "globex_readwrite", "globex_readonly"];
+            for (const [app, own] of Object.entries(ownGroup)) {
+                for (const database of ["postgres", "template1"]) {
+                    await expectRefused(login(app, { database }), new RegExp(`permission denied for database "${database}"`));
+                }
+                const client = await login(app);
+                for (const role of groups.filter((g) => g !== own)) {
+                    await expectRefused(client.query(`SET ROLE ${role}`), new RegExp(`permission denied to set role "${role}"`));
+                }
+            }
+            const admin = await server.connect({ user: "postgres", password: server.superuserPassword, database: "postgres", ssl: { ca: certs.ca.certPem, servername: "localhost" } });
+            open.push(admin);
+            assert.strictEqual((await admin.query("SELECT current_database()")).rows[0].current_database, "postgres", "the admin still reaches it");
+        });
+
         it("lets no app create roles or databases or read another login's settings", async () => {
             for (const app of ["acme/acme_billing", "acme/acme_storefront", "acme/acme_reporting", "globex/globex_globex"]) {
                 const client = await login(app);
