@@ -11,7 +11,8 @@ import { VaultAppPlatform } from "./vault/vaultPlatform";
 import { AppSpiffeIdentity } from "./kubernetes/appSpiffeIdentity";
 import { VaultAppCredentials } from "./vault/vaultAppCredentials";
 import { AppSecretsManagerCredentials } from "./aws/appSecretsManagerCredentials";
-import { awsSecretProviderClass, databaseCaConfigMap, secretJsonKeys } from "./kubernetes/awsSecretProviderClass";
+import { awsSecretProviderClass, secretJsonKeys } from "./kubernetes/awsSecretProviderClass";
+import { databaseCaConfigMap } from "./kubernetes/databaseCaConfigMap";
 import { SVID_FILES, SpiffeSettings, appCertificateCommonName, spiffeId } from "./kubernetes/spiffe";
 
 /** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
@@ -179,16 +180,10 @@ export class AppAccess extends pulumi.ComponentResource {
                     keys: secretJsonKeys(sslmode, tlsFiles),
                     region: aws.region,
                 }, { parent: this, dependsOn: [this.secretsManager] });
-                // verify-full: the CA beside it, mounted where sslrootcert (POD_CA_PATH) points
-                const caConfigMap = sslmode === "verify-full" ? `${this.names.secretProviderClass}-ca` : undefined;
-                if (caConfigMap) {
-                    databaseCaConfigMap(`${name}-ca`, { namespace: args.namespace, name: caConfigMap, app: app.name, caCertPem: server.caCertPem }, { parent: this });
-                }
                 this.delivered = this.secretsManager.secretArn.apply((arn): Record<string, string> => ({
                     secretsManagerSecret: arn,
                     secretProviderClass: this.names.secretProviderClass,
                     syncedSecret: this.names.secretProviderClass,
-                    ...(caConfigMap ? { caConfigMap } : {}),
                 }));
                 break;
             }
@@ -211,6 +206,13 @@ export class AppAccess extends pulumi.ComponentResource {
                 this.delivered = this.vault.credentialsPath.apply((p): Record<string, string> => ({ vaultPath: p, [app.delivery === "vault-agent" ? "annotationsConfigMap" : app.delivery === "csi" ? "secretProviderClass" : "secret"]: app.delivery === "vault-agent" ? `${this.names.secret}-vault-agent` : this.names.secret }));
                 break;
             }
+        }
+        // verify-full: credentials other than the app's own Secret (which holds ca.crt) do not carry the
+        // server CA, so it travels beside them, mounted where sslrootcert (POD_CA_PATH) points.
+        if (tlsFiles.sslrootcert === POD_CA_PATH && app.credentials !== "kubernetes") {
+            const caConfigMap = `${this.names.secret}-ca`;
+            databaseCaConfigMap(`${name}-ca`, { namespace: args.namespace, name: caConfigMap, app: app.name, caCertPem: server.caCertPem }, { parent: this });
+            this.delivered = this.delivered!.apply((d) => ({ ...d, caConfigMap }));
         }
         this.registerOutputs({ settings: this.settings });
     }

@@ -11,6 +11,7 @@ export * from "./aws/awsPlatform";
 export * from "./aws/organizationSecretsKey";
 export * from "./aws/appSecretsManagerCredentials";
 export * from "./kubernetes/awsSecretProviderClass";
+export * from "./kubernetes/databaseCaConfigMap";
 export * from "./postgres/organizationDatabase";
 export * from "./postgres/appLogin";
 export * from "./postgres/maintenanceDatabases";

@@ -1,6 +1,6 @@
 /**
  * Delivery `csi` for credentials in AWS Secrets Manager: a SecretProviderClass of the Secrets Store CSI
- * driver's AWS provider, and (for verify-full) the server CA as a ConfigMap beside it.
+ * driver's AWS provider (for verify-full the server CA travels beside it, see databaseCaConfigMap.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -83,25 +83,5 @@ export function awsSecretProviderClass(name: string, args: AwsSecretProviderClas
         kind: "SecretProviderClass",
         metadata: { name: args.name, namespace: args.namespace, labels: managedLabels({ "app.kubernetes.io/name": args.app }) },
         spec: awsSecretProviderClassSpec(args),
-    }, opts);
-}
-
-export interface DatabaseCaConfigMapArgs {
-    namespace: pulumi.Input<string>;
-    /** ConfigMap name (`<app>-database-ca`). */
-    name: string;
-    app: string;
-    /** PEM bundle the server certificate chains to. */
-    caCertPem: pulumi.Input<string>;
-}
-
-/**
- * The server CA for `sslmode=verify-full` as a ConfigMap with key `ca.crt` (a CA is public, and the RDS
- * bundles are too large for a Secrets Manager value). Pods mount it where `sslrootcert` points.
- */
-export function databaseCaConfigMap(name: string, args: DatabaseCaConfigMapArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.ConfigMap {
-    return new k8s.core.v1.ConfigMap(name, {
-        metadata: { name: args.name, namespace: args.namespace, labels: managedLabels({ "app.kubernetes.io/name": args.app }) },
-        data: { "ca.crt": args.caCertPem },
     }, opts);
 }
