@@ -212,7 +212,7 @@ export class AppAccess extends pulumi.ComponentResource {
         if (tlsFiles.sslrootcert === POD_CA_PATH && app.credentials !== "kubernetes") {
             const caConfigMap = `${this.names.secret}-ca`;
             databaseCaConfigMap(`${name}-ca`, { namespace: args.namespace, name: caConfigMap, app: app.name, caCertPem: server.caCertPem }, { parent: this });
-            this.delivered = this.delivered!.apply((d) => ({ ...d, caConfigMap }));
+            this.delivered = this.delivered!.apply((d): Record<string, string> => ({ ...d, caConfigMap }));
         }
         this.registerOutputs({ settings: this.settings });
     }
