@@ -145,6 +145,11 @@ const vaultSchema = z.strictObject({
     staticRotationPeriod: positiveInt("seconds", 300).default(86400),
     /** Where Vault is, for the egress rule of namespaces whose pods run the Vault agent (vault-agent delivery). */
     egressCidrBlocks: z.array(cidr).default([]),
+    /**
+     * The namespace Vault runs in when it runs in this cluster: the in-cluster server's NetworkPolicy admits
+     * it on 5432, since Vault logs in to rotate passwords and create users.
+     */
+    kubernetesNamespace: dnsName(63).optional(),
 });
 
 const awsSchema = z.strictObject({
@@ -318,6 +323,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             else orgNames.set(org.name, i);
             if (RESERVED_NAMESPACES.includes(org.name)) add(`${orgPath}.name`, `"${org.name}" is a reserved Kubernetes namespace`);
             if (engine === "statefulset" && org.name === serverNamespace) add(`${orgPath}.name`, `"${org.name}" is the database server's namespace (database.statefulset.namespace)`);
+            if (hasVault && org.name === raw.vault?.kubernetesNamespace) add(`${orgPath}.name`, `"${org.name}" is Vault's namespace (vault.kubernetesNamespace)`);
         }
         if (Array.isArray(org.apps)) {
             for (const key of ["access", "credentials"]) {

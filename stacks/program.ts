@@ -46,6 +46,16 @@ export interface StackOutputs {
     organizations: Organization[];
 }
 
+/**
+ * The namespaces whose pods may open connections to the in-cluster server: the organizations', and
+ * Vault's when Vault runs in the cluster and manages logins here.
+ */
+export function serverClientNamespaces(config: StackConfig): string[] {
+    const vaultManagesLogins = config.organizations.some((org) => org.apps.some((app) => app.credentials.startsWith("vault-")));
+    const vaultNamespace = vaultManagesLogins ? config.vault?.kubernetesNamespace : undefined;
+    return [...config.organizations.map((o) => o.name), ...(vaultNamespace ? [vaultNamespace] : [])];
+}
+
 function createServer(config: StackConfig): PostgresServer {
     const db = config.database;
     if (db.engine === "statefulset") {
@@ -59,7 +69,7 @@ function createServer(config: StackConfig): PostgresServer {
             storageClassName: sts.storageClassName,
             resources: sts.resources,
             maxConnections: sts.maxConnections,
-            clientNamespaces: config.organizations.map((o) => o.name),
+            clientNamespaces: serverClientNamespaces(config),
             extraCertificateNames: db.adminEndpoint ? [db.adminEndpoint.host] : [],
             spiffe: db.tls === "mtls" && db.spiffe ? {
                 ...db.spiffe,

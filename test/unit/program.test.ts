@@ -248,7 +248,8 @@ describe("program: dev stack settings flow from config (up)", function () {
             }
         }
         const serverPolicy = run.ofType(T.networkPolicy).find((r) => r.inputs.metadata.namespace === "postgres")!.inputs.spec;
-        assert.deepStrictEqual(serverPolicy.ingress[0].from[0].namespaceSelector.matchExpressions[0].values.sort(), config.organizations.map((o) => o.name).sort());
+        assert.deepStrictEqual(serverPolicy.ingress[0].from[0].namespaceSelector.matchExpressions[0].values.sort(), [...config.organizations.map((o) => o.name), config.vault!.kubernetesNamespace].sort(),
+            "the organizations' namespaces, and Vault's (it logs in to rotate passwords and create users)");
     });
 
     it("delivers each Kubernetes-Secret app a DATABASE_URL that parses back to its own fields", () => {
