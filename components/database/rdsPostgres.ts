@@ -109,9 +109,10 @@ export function rdsProtection(args: Pick<RdsPostgresArgs, "deletionProtection" |
  * Performance Insights encrypted with its own KMS key (rotation on), not publicly accessible, deletion
  * protection, backups, a final snapshot, CloudWatch log exports, minor version upgrades.
  *
- * The master password is a secret RandomPassword sent write-only (`passwordWo`, so the RDS resource's state
- * does not hold it): the postgresql provider logs in with it on every `pulumi up`, and an RDS-managed
- * master secret would be rotated by RDS underneath that provider. Bump `masterPasswordVersion` to rotate.
+ * The master password is a secret RandomPassword (in Pulumi state as an encrypted secret, like every input)
+ * sent write-only (`passwordWo`: the provider never reads it back from RDS, so a refresh shows no drift and
+ * it is only sent when `masterPasswordVersion` changes): the postgresql provider logs in with it on every
+ * `pulumi up`, and an RDS-managed master secret would be rotated by RDS underneath that provider.
  *
  * The master user is only a member of `rds_superuser` (adminIsSuperuser false): the postgresql provider
  * runs with `superuser: false` and grants itself membership in a role where it must act as its owner.
