@@ -186,12 +186,6 @@ function platformAwsProvider(config: StackConfig): aws.Provider | undefined {
     return awsPlatform(config)?.provider;
 }
 
-/** The CIDR blocks of the RDS subnets: the only database egress organization namespaces get on RDS. */
-function rdsSubnetCidrs(config: StackConfig): pulumi.Output<string[]> {
-    const provider = platformAwsProvider(config);
-    return pulumi.all((config.database.rds?.subnetIds ?? []).map((id) => aws.ec2.getSubnetOutput({ id }, { provider }).cidrBlock));
-}
-
 /** Builds the whole stack from validated config. */
 export function createStackFromConfig(config: StackConfig): StackOutputs {
     const server = createServer(config);
@@ -206,7 +200,8 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         : undefined;
     const databaseEgress = config.database.engine === "statefulset"
         ? { namespace: config.database.statefulset?.namespace ?? "postgres" }
-        : { cidrBlocks: rdsSubnetCidrs(config) };
+        // RDS: only the instance's subnets (looked up and checked once, by RdsPostgres).
+        : { cidrBlocks: (server as RdsPostgres).subnetCidrBlocks };
     new MaintenanceDatabases("maintenance-databases", {
         providers: { postgresql: postgresProvider },
         dependsOn: server instanceof pulumi.Resource ? [server] : [],

@@ -120,6 +120,31 @@ export function rdsProtection(args: Pick<RdsPostgresArgs, "deletionProtection" |
  * Pass `{ provider }` (the stack's AWS provider) in opts. Renaming the component needs
  * `aliases: [{ name: "<old name>" }]` on it (aliases of a parent apply to its children).
  */
+/** What a DB subnet lookup tells (`aws.ec2.getSubnet`). */
+export interface SubnetFacts {
+    id: string;
+    vpcId: string;
+    availabilityZone: string;
+    mapPublicIpOnLaunch: boolean;
+    cidrBlock: string;
+}
+
+/**
+ * Why these subnets do not make a private DB subnet group in `vpcId` (exported for tests): a subnet that
+ * gives instances public addresses on launch is a public subnet, a subnet of another VPC cannot hold the
+ * instance, and RDS needs subnets in at least two availability zones.
+ */
+export function rdsSubnetProblems(vpcId: string, subnets: SubnetFacts[]): string[] {
+    const problems: string[] = [];
+    for (const subnet of subnets) {
+        if (subnet.vpcId !== vpcId) problems.push(`${subnet.id} is in ${subnet.vpcId}, not in database.rds.vpcId ${vpcId}`);
+        if (subnet.mapPublicIpOnLaunch) problems.push(`${subnet.id} assigns public IPs on launch (a public subnet); use private subnets`);
+    }
+    const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
+    if (zones.size < 2) problems.push(`all subnets are in ${[...zones].join(", ") || "one zone"}; RDS needs subnets in at least two availability zones`);
+    return problems;
+}
+
 export class RdsPostgres extends pulumi.ComponentResource implements PostgresServer {
     public readonly engine = "rds" as const;
     public readonly majorVersion: string;
@@ -141,6 +166,8 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresSer
     public readonly securityGroupId: pulumi.Output<string>;
     /** The KMS key of storage, snapshots and Performance Insights. */
     public readonly kmsKeyArn: pulumi.Output<string>;
+    /** CIDR blocks of the instance's (checked) subnets: the organizations' database egress. */
+    public readonly subnetCidrBlocks: pulumi.Output<string[]>;
 
     constructor(name: string, args: RdsPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:RdsPostgres", name, {}, opts);
@@ -162,9 +189,18 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresSer
         }, { ...child, retainOnDelete: protection.retainStorageKey });
         new aws.kms.Alias(`${name}-storage-key-alias`, { name: `alias/postgres-access/${identifier}-storage`, targetKeyId: key.keyId }, child);
 
+        // Each subnet looked up once: checked (private, in the VPC, two AZs) before the subnet group uses
+        // it, and its CIDR block is where the organizations' namespaces may send database traffic.
+        const subnets = pulumi.all(args.subnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this })));
+        const verified = subnets.apply((found) => {
+            const problems = rdsSubnetProblems(args.vpcId, found);
+            if (problems.length) throw new Error(`RdsPostgres ${name}: database.rds.subnetIds: ${problems.join("; ")}`);
+            return found;
+        });
+        this.subnetCidrBlocks = verified.apply((found) => found.map((subnet) => subnet.cidrBlock));
         const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
             name: identifier,
-            subnetIds: args.subnetIds,
+            subnetIds: verified.apply((found) => found.map((subnet) => subnet.id)),
             description: `postgres-access ${args.env}: private subnets`,
             tags,
         }, child);

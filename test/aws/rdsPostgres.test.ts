@@ -9,7 +9,7 @@ import * as aws from "@pulumi/aws";
 import { runPulumi, RunResult, valueOf, isSecret, isKnown } from "../support/harness";
 import { AWS_ENVS, ACCOUNTS, REGION, awsStackRun, runAwsStack } from "../support/awsStacks";
 import { readStackFile } from "../../stacks/stackFile";
-import { RdsPostgres, RdsPostgresArgs, rdsPostgresProblems, rdsProtection } from "../../components/database/rdsPostgres";
+import { RdsPostgres, RdsPostgresArgs, SubnetFacts, rdsPostgresProblems, rdsProtection, rdsSubnetProblems } from "../../components/database/rdsPostgres";
 
 // awsguard 0.3.1 loads aws-sdk v2, which prints an end-of-support notice on load.
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
@@ -200,8 +200,8 @@ const baseArgs: RdsPostgresArgs = {
     allocatedStorage: 20,
     storageType: "gp3",
     multiAz: false,
-    vpcId: "vpc-0abc",
-    subnetIds: ["subnet-0a", "subnet-0b"],
+    vpcId: "vpc-0abc123",
+    subnetIds: ["subnet-0a1", "subnet-0b2"],
     allowedSecurityGroupIds: ["sg-0abc"],
     allowedCidrBlocks: [],
     backupRetentionDays: 7,
@@ -258,6 +258,27 @@ describe("RdsPostgres on its own", function () {
             }
         });
     }
+
+    it("takes only private subnets of its VPC in two availability zones", () => {
+        const subnet = (id: string, az: string, over: Partial<SubnetFacts> = {}): SubnetFacts => ({ id, vpcId: "vpc-0abc123", availabilityZone: az, mapPublicIpOnLaunch: false, cidrBlock: "10.0.1.0/24", ...over });
+        assert.deepStrictEqual(rdsSubnetProblems("vpc-0abc123", [subnet("subnet-1", "eu-west-1a"), subnet("subnet-2", "eu-west-1b")]), []);
+        assert.match(rdsSubnetProblems("vpc-0abc123", [subnet("subnet-1", "eu-west-1a"), subnet("subnet-2", "eu-west-1a")]).join(), /at least two availability zones/);
+        assert.match(rdsSubnetProblems("vpc-0abc123", [subnet("subnet-1", "eu-west-1a", { mapPublicIpOnLaunch: true }), subnet("subnet-2", "eu-west-1b")]).join(), /subnet-1 assigns public IPs on launch/);
+        assert.match(rdsSubnetProblems("vpc-0abc123", [subnet("subnet-1", "eu-west-1a"), subnet("subnet-2", "eu-west-1b", { vpcId: "vpc-0other" })]).join(), /subnet-2 is in vpc-0other, not in database.rds.vpcId vpc-0abc123/);
+    });
+
+    it("fails the run (in preview too) before a subnet group with a public subnet exists", async () => {
+        for (const preview of [false, true]) {
+            await assert.rejects(runPulumi(async () => {
+                const provider = new aws.Provider("qa", { region: "eu-west-1" });
+                new RdsPostgres("db", baseArgs, { provider });
+            }, {
+                stack: "qa",
+                preview,
+                calls: { "aws:ec2/getSubnet:getSubnet": (i) => ({ id: i.id, vpcId: "vpc-0abc123", cidrBlock: "10.0.9.0/24", availabilityZone: i.id.endsWith("1") ? "eu-west-1a" : "eu-west-1b", mapPublicIpOnLaunch: i.id === "subnet-0b2" }) },
+            }), /database\.rds\.subnetIds: subnet-0b2 assigns public IPs on launch/);
+        }
+    });
 
     it("throws on invalid args before registering anything", async () => {
         let error: Error | undefined;

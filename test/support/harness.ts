@@ -83,7 +83,12 @@ const defaultCalls: Record<string, (inputs: any) => any> = {
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
     // subnet-0a1b2c... -> 10.0.<n>.0/24, deterministic per id
-    "aws:ec2/getSubnet:getSubnet": (inputs) => ({ id: inputs.id, cidrBlock: `10.0.${parseInt(String(inputs.id).replace(/\D/g, "").slice(-2) || "0", 10) % 250}.0/24`, vpcId: "vpc-0abc1234" }),
+    // subnet-…<n> -> 10.0.<n>.0/24 in zone a/b/c by n, private, in the VPC the stack files name
+    "aws:ec2/getSubnet:getSubnet": (inputs) => {
+        const n = parseInt(String(inputs.id).replace(/\D/g, "").slice(-2) || "0", 10);
+        const vpcId = { "subnet-0aa11bb22cc33dd0": "vpc-0a1b2c3d4e5f60718", "subnet-0ff99ee88dd77cc0": "vpc-0f9e8d7c6b5a40321" }[String(inputs.id).slice(0, -1)] ?? "vpc-0abc123";
+        return { id: inputs.id, cidrBlock: `10.0.${n % 250}.0/24`, vpcId, availabilityZone: `eu-west-1${"abc"[n % 3]}`, mapPublicIpOnLaunch: false };
+    },
 };
 
 /**
