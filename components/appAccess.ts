@@ -179,11 +179,12 @@ export class AppAccess extends pulumi.ComponentResource {
                     // exactly the keys the secret's JSON has (a jmesPath that finds nothing fails the mount)
                     keys: secretJsonKeys(sslmode, tlsFiles),
                     region: aws.region,
+                    syncSecret: app.syncSecret,
                 }, { parent: this, dependsOn: [this.secretsManager] });
                 this.delivered = this.secretsManager.secretArn.apply((arn): Record<string, string> => ({
                     secretsManagerSecret: arn,
                     secretProviderClass: this.names.secretProviderClass,
-                    syncedSecret: this.names.secretProviderClass,
+                    ...(app.syncSecret === false ? {} : { syncedSecret: this.names.secretProviderClass }),
                 }));
                 break;
             }
@@ -199,6 +200,7 @@ export class AppAccess extends pulumi.ComponentResource {
                     loginRole: this.login?.username,
                     groupRole: groupRole.name,
                     dependsOn: [...(this.login ? [this.login] : []), ...database.privilegesReady],
+                    organizationReady: database.privilegesReady,
                     deliveryName: this.names.secret,
                     settings: this.settings,
                     platform: args.platform.vault,

@@ -29,6 +29,11 @@ export interface AppSpec {
     /** vault-dynamic: lease TTLs in seconds. */
     defaultTtl?: number;
     maxTtl?: number;
+    /**
+     * delivery csi: also sync the mounted credentials into a Kubernetes Secret `<app>-database` for env
+     * vars (default true); false keeps them in the pod's CSI volume only.
+     */
+    syncSecret?: boolean;
 }
 
 /** One organization (tenant), as the components receive it. */

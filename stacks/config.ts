@@ -176,6 +176,8 @@ const appSchema = z.strictObject({
     rotationWindow: positiveInt("seconds", 3600).optional(),
     defaultTtl: positiveInt("seconds", 60).optional(),
     maxTtl: positiveInt("seconds", 60).optional(),
+    /** delivery csi: also sync the credentials into a Kubernetes Secret for env vars (default true). */
+    syncSecret: z.boolean({ error: "expected true or false" }).optional(),
 });
 
 const organizationSchema = z.strictObject({
@@ -351,6 +353,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             if (staticOnly.length && credentials !== "vault-static") add(`${appPath}.${staticOnly[0]}`, "only applies to credentials \"vault-static\"");
             if (app.rotationPeriod !== undefined && app.rotationSchedule !== undefined) add(`${appPath}.rotationSchedule`, "set either rotationPeriod or rotationSchedule (+ rotationWindow), not both");
             if (app.rotationWindow !== undefined && app.rotationSchedule === undefined) add(`${appPath}.rotationWindow`, "only applies together with rotationSchedule");
+            if (app.syncSecret !== undefined && (app.delivery ?? DELIVERY_FOR_CREDENTIALS[credentials as CredentialSource]?.[0]) !== "csi") add(`${appPath}.syncSecret`, "only applies to delivery \"csi\"");
             const ttlKeys = ["defaultTtl", "maxTtl"].filter((k) => app[k] !== undefined);
             if (ttlKeys.length && credentials !== "vault-dynamic") add(`${appPath}.${ttlKeys[0]}`, "only applies to credentials \"vault-dynamic\"");
             const defaultTtl = app.defaultTtl ?? raw.vault?.defaultTtl ?? 3600;

@@ -74,6 +74,7 @@ for (const env of AWS_ENVS) {
         it("validates every SecretProviderClass against the CRD schema, and its objects key by key against the secret's JSON", () => {
             const spcs = run.ofType(SPC_TYPE);
             assert.strictEqual(spcs.length, apps.length, "one per secretsmanager app");
+            assert.strictEqual(spcs.filter((spc) => spcObject(spc).spec.secretObjects === undefined).length, env === "prod" ? 1 : 0, "prod's reporting app opts out of the synced Secret");
             for (const spc of spcs) {
                 const obj = spcObject(spc);
                 assert.ok(validateSpc(obj), `${spc.name}: ${ajv.errorsText(validateSpc.errors)}`);
@@ -97,7 +98,13 @@ for (const env of AWS_ENVS) {
                     assert.strictEqual(entry.path, jmesPathOf(entry.objectAlias));
                     assert.ok(typeof app!.secretJson[entry.objectAlias] === "string", `${entry.path} finds a string in the secret`);
                 }
-                // the synced Secret: every mounted key, including DATABASE_URL, under the same name
+                // the synced Secret: every mounted key, including DATABASE_URL, under the same name; none
+                // where the app's config says syncSecret: false
+                const appConfig = (readStackFile(env).organizations as any[]).find((o) => o.name === app!.namespace).apps?.find((x: any) => x.name === app!.serviceAccount);
+                if (appConfig?.syncSecret === false) {
+                    assert.strictEqual(obj.spec.secretObjects, undefined, `${spc.name}: files only`);
+                    continue;
+                }
                 assert.strictEqual(obj.spec.secretObjects.length, 1);
                 const synced = obj.spec.secretObjects[0];
                 assert.deepStrictEqual([synced.secretName, synced.type], [obj.metadata.name, "Opaque"]);

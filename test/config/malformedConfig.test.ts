@@ -41,6 +41,7 @@ const cases: Case[] = [
     { name: "duplicate apps", config: { database: statefulset, organizations: [org([{ name: "api" }, { name: "api" }])] }, expect: [["organizations[0].apps[1].name", /duplicate app "api"/]] },
     { name: "reserved namespace", config: { database: statefulset, organizations: [{ name: "kube-system" }] }, expect: [["organizations[0].name", /reserved Kubernetes namespace/]] },
     { name: "organization in Vault's namespace", config: { database: statefulset, vault: { ...vaultOk, kubernetesNamespace: "vault" }, organizations: [{ name: "vault" }] }, expect: [["organizations[0].name", /Vault's namespace \(vault.kubernetesNamespace\)/]] },
+    { name: "syncSecret without csi delivery", config: { database: statefulset, organizations: [org([{ name: "api", syncSecret: false }])] }, expect: [["organizations[0].apps[0].syncSecret", /only applies to delivery "csi"/]] },
     { name: "organization in the server's namespace", config: { database: statefulset, organizations: [{ name: "postgres" }] }, expect: [["organizations[0].name", /database server's namespace/]] },
     { name: "misspelt field", config: { database: statefulset, organizations: [org([{ name: "api", acess: "readonly" }])] }, expect: [["organizations[0].apps[0]", /unknown field "acess"/]] },
     { name: "misspelt top-level key", config: { database: statefulset, organisations: [org()] }, expect: [["(root)", /unknown field "organisations"/], ["organizations", /required/]] },
