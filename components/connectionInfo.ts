@@ -22,8 +22,17 @@ export interface ConnectionSettings {
 }
 
 /**
+ * mtls: with a client certificate (`sslcert`) the certificate is the app's only credential (pg_hba admits
+ * apps by `cert` alone), so no password is handed out: it could never be used.
+ */
+export function usesClientCertificate(settings: ConnectionSettings): boolean {
+    return Boolean(settings.sslcert);
+}
+
+/**
  * A `postgresql://` URL with user, password and database percent-encoded (RFC 3986), so passwords with
- * `@`, `:`, `/`, `%`, `#`, `?` or spaces survive; sslmode (and sslrootcert) as query parameters.
+ * `@`, `:`, `/`, `%`, `#`, `?` or spaces survive; sslmode (and sslrootcert) as query parameters. With a
+ * client certificate (mtls) the URL carries no password.
  */
 export function databaseUrl(settings: ConnectionSettings, password: string): string {
     const enc = encodeURIComponent;
@@ -32,10 +41,14 @@ export function databaseUrl(settings: ConnectionSettings, password: string): str
         if (settings[key]) query.push(`${key}=${enc(settings[key]!)}`);
     }
     const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
-    return `postgresql://${enc(settings.username)}:${enc(password)}@${host}:${settings.port}/${enc(settings.database)}?${query.join("&")}`;
+    const userinfo = usesClientCertificate(settings) ? enc(settings.username) : `${enc(settings.username)}:${enc(password)}`;
+    return `postgresql://${userinfo}@${host}:${settings.port}/${enc(settings.database)}?${query.join("&")}`;
 }
 
-/** The key/value pairs of a credentials Secret or Secrets Manager entry (RDS secret format plus extras). */
+/**
+ * The key/value pairs of a credentials Secret or Secrets Manager entry (RDS secret format plus extras);
+ * without `password` when a client certificate is the credential (mtls).
+ */
 export function connectionFields(settings: ConnectionSettings, password: string): Record<string, string> {
     const fields: Record<string, string> = {
         engine: "postgres",
@@ -44,7 +57,7 @@ export function connectionFields(settings: ConnectionSettings, password: string)
         database: settings.database,
         dbname: settings.database,
         username: settings.username,
-        password,
+        ...(usesClientCertificate(settings) ? {} : { password }),
         sslmode: settings.sslmode,
         DATABASE_URL: databaseUrl(settings, password),
     };

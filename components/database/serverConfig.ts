@@ -34,8 +34,15 @@ export const MTLS_SERVER_PATHS: ServerPaths = {
     clientCaFile: `${SPIFFE_CERT_DIR}/svid_bundle.pem`,
 };
 
-/** Where the server writes its PID for spiffe-helper's SIGHUP (reload) on certificate renewal. */
-export const SERVER_PID_FILE = "/var/run/postgresql/postgres.pid";
+/** The server's Unix socket directory (the image's default `unix_socket_directories`). */
+export const SOCKET_DIR = "/var/run/postgresql";
+/**
+ * Directory (its own small emptyDir) of the PID file spiffe-helper reads to SIGHUP (reload) the server on
+ * certificate renewal. Not the socket directory: the helper runs as the postgres uid, and `local … peer`
+ * would make anything that reaches the socket the superuser, so the helper mounts only this directory.
+ */
+export const SERVER_PID_DIR = "/var/run/postgres-pid";
+export const SERVER_PID_FILE = `${SERVER_PID_DIR}/postgres.pid`;
 
 export interface ServerConfigOptions {
     tls: ServerTlsMode;

@@ -6,7 +6,7 @@ import * as tls from "@pulumi/tls";
 import { PostgresServer, ServerTlsMode } from "./postgresServer";
 import { CertificateIdentity, DEFAULT_SERVER_PATHS, MTLS_SERVER_PATHS, ServerPaths, renderPgHba, renderPgIdent, serverSettings, settingsAsArgs } from "./serverConfig";
 import { ClusterSpiffeId, SpiffeSettings, spiffeHelperConfig, spiffeId, spiffePodPieces } from "../kubernetes/spiffe";
-import { SERVER_PID_FILE } from "./serverConfig";
+import { SERVER_PID_DIR, SERVER_PID_FILE, SOCKET_DIR } from "./serverConfig";
 import { dnsLabel } from "../naming";
 import { RESTRICTED_POD_SECURITY_LABELS, managedLabels } from "../kubernetes/organizationNamespace";
 
@@ -16,6 +16,12 @@ export const POSTGRES_PORT = 5432;
 /** Data volume mount; PGDATA lives one level below, so initdb never meets lost+found. */
 export const DATA_MOUNT = "/var/lib/postgresql/data";
 export const PGDATA = `${DATA_MOUNT}/pgdata`;
+/**
+ * Where the `initdb` init container (only it) mounts the admin password from the `<svc>-admin` Secret, for
+ * the image's `POSTGRES_PASSWORD_FILE`.
+ */
+export const ADMIN_PASSWORD_MOUNT = "/etc/postgresql/admin";
+export const ADMIN_PASSWORD_FILE = `${ADMIN_PASSWORD_MOUNT}/password`;
 
 export interface StatefulSetPostgresArgs {
     /** Namespace for the server (created here, Pod Security "restricted"). */
@@ -75,14 +81,16 @@ export function restrictedSecurityContexts(uid: number): { pod: k8s.types.input.
 }
 
 /**
- * PostgreSQL as a hardened single-replica StatefulSet: generated admin password (secret), a private CA and
- * server certificate, TLS-only pg_hba with scram-sha-256, a Pod Security "restricted" pod, probes,
- * requests/limits, PGDATA below the mount, a retained PVC, headless and client Services, and a
- * NetworkPolicy admitting 5432 only from the organizations' namespaces.
+ * PostgreSQL as a hardened single-replica StatefulSet: generated admin password (secret; read from a file
+ * only by the `initdb` init container, the image's docker-ensure-initdb.sh), a private CA and server
+ * certificate, TLS-only pg_hba with scram-sha-256, a Pod Security "restricted" pod, probes, requests/limits,
+ * PGDATA below the mount, a retained PVC, headless and client Services, and a NetworkPolicy admitting 5432
+ * only from the organizations' namespaces.
  *
  * tls "mtls": no private CA; the server presents its SPIFFE X509-SVID, which a spiffe-helper native sidecar
  * writes into a shared in-memory emptyDir (ClusterSPIFFEID with the Service's DNS names, first = CN), and
- * renews with a SIGHUP to the postmaster's PID file (a reload: open connections keep their TLS session);
+ * renews with a SIGHUP to the postmaster's PID file (a reload: open connections keep their TLS session), which
+ * lives in its own emptyDir: the helper (same uid) gets no access to the socket directory;
  * every app connection must present its own SVID, mapped by CN to exactly one login (pg_ident.conf); the
  * admin logs in only from loopback (`kubectl port-forward`) with its password.
  *
@@ -173,8 +181,9 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                 metadata: { name: `${serviceName}-spiffe-helper`, namespace: ns, labels },
                 data: { "helper.conf": spiffeHelperConfig({ agentSocketPath: mtls.agentSocketPath, pidFile: SERVER_PID_FILE, renewSignal: "SIGHUP" }) },
             }, inNamespace);
-            // The helper reads the server's PID file from the run directory (read-only) to signal it.
-            spiffe = spiffePodPieces(mtls, helperConfig.metadata.name, POSTGRES_UID, [{ name: "run", mountPath: path.posix.dirname(SERVER_PID_FILE), readOnly: true }]);
+            // The helper reads the server's PID file (read-only) to signal it; it has its own emptyDir, so the
+            // helper never sees the socket directory (uid 999 + `local … peer` = the superuser).
+            spiffe = spiffePodPieces(mtls, helperConfig.metadata.name, POSTGRES_UID, [{ name: "pid", mountPath: SERVER_PID_DIR, readOnly: true }]);
             // The SVID names every host clients use (verify-full), the first being the CN; IP addresses are not
             // DNS names (SPIRE refuses them), so an adminEndpoint given as an IP cannot be verified.
             const svidDnsNames = [host, serviceName, `${serviceName}.${args.namespace}`, `${serviceName}.${args.namespace}.svc`, ...extra.filter((n) => !isIp(n))];
@@ -198,6 +207,39 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         }, inNamespace);
 
         const security = restrictedSecurityContexts(POSTGRES_UID);
+        const image = args.image ?? `docker.io/library/postgres:${args.version}-bookworm`;
+        const serverArgs = settingsAsArgs(this.settings);
+        // Everything the server reads and writes; the initdb init container's temporary server needs the same.
+        const serverMounts: k8s.types.input.core.v1.VolumeMount[] = [
+            { name: "data", mountPath: DATA_MOUNT },
+            ...(spiffe ? [spiffe.certMount] : [{ name: "tls", mountPath: "/etc/postgresql/tls", readOnly: true }]),
+            { name: "hba", mountPath: "/etc/postgresql/conf", readOnly: true },
+            { name: "run", mountPath: SOCKET_DIR },
+            ...(spiffe ? [{ name: "pid", mountPath: SERVER_PID_DIR }] : []),
+            { name: "tmp", mountPath: "/tmp" },
+        ];
+        // The image's docker-ensure-initdb.sh (its documented Kubernetes init container; a no-op once PGDATA
+        // exists) is the only container that gets the admin password, as a file. The image's entrypoint
+        // exports POSTGRES_PASSWORD (also when read from POSTGRES_PASSWORD_FILE) into the environment of the
+        // process it execs, so the server container runs `postgres` itself and never holds the password: not
+        // in /proc/<pid>/environ, nor in a mount, both of which a same-uid process sharing the PID namespace
+        // (spiffe-helper) can read. (initdb's own processes export it too, for the moment they run at each
+        // pod start.)
+        const initdb: k8s.types.input.core.v1.Container = {
+            name: "initdb",
+            image,
+            command: ["docker-ensure-initdb.sh"],
+            args: serverArgs,
+            env: [
+                { name: "PGDATA", value: PGDATA },
+                { name: "POSTGRES_USER", value: ADMIN_USER },
+                { name: "POSTGRES_PASSWORD_FILE", value: ADMIN_PASSWORD_FILE },
+                { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --auth-local=peer --data-checksums" },
+            ],
+            resources: args.resources,
+            securityContext: security.container,
+            volumeMounts: [...serverMounts, { name: "admin-password", mountPath: ADMIN_PASSWORD_MOUNT, readOnly: true }],
+        };
         const isReady = ["pg_isready", "--host=127.0.0.1", `--port=${POSTGRES_PORT}`, `--username=${ADMIN_USER}`, "--dbname=postgres"];
         this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
             metadata: { name: serviceName, namespace: ns, labels },
@@ -226,38 +268,33 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                         enableServiceLinks: false,
                         // spiffe-helper (same uid) signals the server's PID on certificate renewal.
                         shareProcessNamespace: mtls ? true : undefined,
-                        initContainers: spiffe?.initContainers,
+                        // spiffe-helper first: its startup probe holds initdb (whose temporary server loads the
+                        // SVID) back until the first SVID is written.
+                        initContainers: [...(spiffe?.initContainers ?? []), initdb],
                         securityContext: security.pod,
                         terminationGracePeriodSeconds: 60,
                         containers: [{
                             name: "postgres",
-                            image: args.image ?? `docker.io/library/postgres:${args.version}-bookworm`,
-                            args: settingsAsArgs(this.settings),
+                            image,
+                            command: ["postgres"],
+                            args: serverArgs,
                             ports: [{ name: "postgresql", containerPort: POSTGRES_PORT, protocol: "TCP" }],
-                            env: [
-                                { name: "PGDATA", value: PGDATA },
-                                { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: adminSecret.metadata.name, key: "POSTGRES_USER" } } },
-                                { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: adminSecret.metadata.name, key: "POSTGRES_PASSWORD" } } },
-                                { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --auth-local=peer --data-checksums" },
-                            ],
+                            env: [{ name: "PGDATA", value: PGDATA }],
                             resources: args.resources,
                             securityContext: security.container,
                             readinessProbe: { exec: { command: isReady }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
                             livenessProbe: { exec: { command: isReady }, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
                             startupProbe: { exec: { command: isReady }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 60 },
-                            volumeMounts: [
-                                { name: "data", mountPath: DATA_MOUNT },
-                                ...(spiffe ? [spiffe.certMount] : [{ name: "tls", mountPath: "/etc/postgresql/tls", readOnly: true }]),
-                                { name: "hba", mountPath: "/etc/postgresql/conf", readOnly: true },
-                                { name: "run", mountPath: "/var/run/postgresql" },
-                                { name: "tmp", mountPath: "/tmp" },
-                            ],
+                            volumeMounts: serverMounts,
                         }],
                         volumes: [
                             // 0640 root:postgres (fsGroup) is a key mode PostgreSQL accepts for root-owned files.
                             ...(spiffe ? spiffe.volumes : [{ name: "tls", secret: { secretName: serverTls!.secretName, defaultMode: 0o640 } }]),
                             { name: "hba", configMap: { name: hbaConfig.metadata.name, defaultMode: 0o444 } },
                             { name: "run", emptyDir: {} },
+                            ...(spiffe ? [{ name: "pid", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }] : []),
+                            // 0440 root:postgres (fsGroup); mounted by the initdb init container only.
+                            { name: "admin-password", secret: { secretName: adminSecret.metadata.name, items: [{ key: "POSTGRES_PASSWORD", path: path.posix.basename(ADMIN_PASSWORD_FILE) }], defaultMode: 0o440 } },
                             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
                         ],
                     },

@@ -5,7 +5,10 @@
  *
  * Versions these pieces rely on (checked against the sources): spiffe-helper ≥ 0.10.0 (`pid_file_name`,
  * `hint`, `cert_file_mode`/`key_file_mode`, `health_checks`), spire-controller-manager ≥ 0.6.0
- * (ClusterSPIFFEID `hint`), SPIRE ≥ 1.7 (hints in the Workload API).
+ * (ClusterSPIFFEID `hint`), SPIRE ≥ 1.7 (hints in the Workload API), Kubernetes ≥ 1.29 (native sidecars:
+ * init containers with `restartPolicy: Always`, feature gate SidecarContainers, beta and on by default since
+ * 1.29, alpha and off in 1.28; where the field is not honoured the helper, which never exits, is an ordinary
+ * init container and the pod never starts).
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -215,8 +218,10 @@ export interface MtlsAppPod {
 /**
  * The pod pieces of an app that connects with mutual TLS (pure; every piece passes Pod Security
  * "restricted"). libpq reads PGSSLCERT (the SVID and its intermediates, sent to the server), PGSSLKEY and
- * PGSSLROOTCERT (the trust bundle that verifies the server's SVID) on every connection, so renewed SVIDs are
- * used without a restart.
+ * PGSSLROOTCERT (the trust bundle that verifies the server's SVID) on every new connection, and so does
+ * node-postgres given the DATABASE_URL as `connectionString` (it parses the URL, reading the files, per new
+ * connection); a client that reads the files once (a config parsed at startup, certificates loaded into
+ * memory) keeps presenting the old SVID until it expires. Open connections are unaffected by a renewal.
  */
 export function mtlsAppPod(args: MtlsAppPodArgs): MtlsAppPod {
     const uid = args.uid ?? DEFAULT_APP_UID;

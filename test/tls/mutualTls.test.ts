@@ -11,21 +11,25 @@
  * DATABASE_URL (node-postgres) and the exported pod environment (libpq's psql).
  */
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as net from "net";
+import * as tls from "tls";
 import { execFile } from "child_process";
 import { promisify } from "util";
-import { Client } from "pg";
+import { Client, Pool } from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
-import { TLSSocket } from "tls";
 import * as pulumi from "@pulumi/pulumi";
 import { runPulumi, RecordedResource, RunResult } from "../support/harness";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { spiffeTrustDomain, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
 import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
+import { assertKubernetesValid } from "../unit/helpers";
 import { MtlsAppPod, SVID_FILES, SVID_HINT } from "../../components/kubernetes/spiffe";
+import { SOCKET_DIR } from "../../components/database/serverConfig";
 import { describePlan } from "../../stacks/planReport";
 import type { StackOutputs } from "../../stacks/program";
 
@@ -81,6 +85,7 @@ interface ServerPod {
     pod: any;
     postgres: any;
     helper: any;
+    initdb: any;
     settings: Record<string, string>;
     helperConf: Record<string, string>;
     helperConfText: string;
@@ -99,6 +104,7 @@ function serverPod(run: RunResult<StackOutputs>): ServerPod {
         pod,
         postgres: pod.containers.find((c: any) => c.name === "postgres"),
         helper: pod.initContainers.find((c: any) => c.name === "spiffe-helper"),
+        initdb: pod.initContainers.find((c: any) => c.name === "initdb"),
         settings: argsToSettings(pod.containers[0].args),
         helperConf: helperConf(helperConfText),
         helperConfText,
@@ -126,7 +132,9 @@ describe("mtls stack under mocks", function () {
             assert.match(s.helperConfText, /health_checks \{\n {2}listener_enabled = true\n {2}bind_port = 18081\n/);
             assert.deepStrictEqual(s.pod.volumes.find((v: any) => v.name === "spiffe-workload-api").csi, { driver: "csi.spiffe.io", readOnly: true });
             assert.strictEqual(volumeHolding(s.helper, s.helperConf.agent_address), "spiffe-workload-api", "the agent socket is inside the CSI volume");
-            assert.ok(!s.pod.initContainers.some((c: any) => c.name !== "spiffe-helper"), "no shell-based wait container");
+            assert.deepStrictEqual(s.pod.initContainers.map((c: any) => c.name), ["spiffe-helper", "initdb"], "the helper starts first: initdb's temporary server loads the SVID");
+            assert.deepStrictEqual(s.initdb.command, ["docker-ensure-initdb.sh"], "the image's own initializer, no shell-based wait loop");
+            assert.deepStrictEqual(s.initdb.args, s.postgres.args, "initdb's temporary server runs with the server's settings");
             assert.deepStrictEqual(checkPodSecurityRestricted({ kind: "StatefulSet", spec: { template: { spec: s.pod } } }), []);
         });
 
@@ -145,9 +153,30 @@ describe("mtls stack under mocks", function () {
             const pidVolume = volumeHolding(s.helper, s.settings.external_pid_file);
             assert.ok(pidVolume, "the helper mounts the PID file's directory");
             assert.strictEqual(volumeHolding(s.postgres, s.settings.external_pid_file), pidVolume);
+            assert.strictEqual(s.helper.volumeMounts.find((m: any) => m.name === pidVolume).readOnly, true, "the helper only reads the PID");
+            assert.ok(s.pod.volumes.find((v: any) => v.name === pidVolume).emptyDir, "the PID file has its own emptyDir");
             assert.strictEqual(s.pod.shareProcessNamespace, true, "the helper can see the postmaster's PID");
             assert.strictEqual(s.helper.securityContext.runAsUser, s.postgres.securityContext.runAsUser, "same uid: may signal it, and the 0600 key is the server's");
             assert.strictEqual(s.helperConf.hint, SVID_HINT);
+        });
+
+        it(`gives the helper (postgres's uid, so \`local … peer\` would make it the superuser) no way to the socket nor the admin password (${mode})`, async () => {
+            const s = serverPod(await mtlsStack(preview));
+            const socketDir = s.settings.unix_socket_directories ?? SOCKET_DIR;
+            assert.strictEqual(socketDir, "/var/run/postgresql", "the image's default socket directory");
+            const socketVolume = volumeHolding(s.postgres, `${socketDir}/.s.PGSQL.5432`);
+            assert.ok(socketVolume, "the server's socket directory is a volume");
+            assert.strictEqual(volumeHolding(s.helper, `${socketDir}/.s.PGSQL.5432`), undefined, "the helper mounts nothing at the socket directory");
+            assert.ok(!s.helper.volumeMounts.some((m: any) => m.name === socketVolume), "the helper mounts the socket's volume nowhere");
+            assert.deepStrictEqual(s.helper.volumeMounts.map((m: any) => m.name).sort(), ["pid", "spiffe-certs", "spiffe-helper-config", "spiffe-workload-api"]);
+            assert.match(s.pgHba, /^local\s+all\s+postgres\s+peer$/m, "(why: peer maps uid 999 to the superuser)");
+            // the admin password: only in initdb's read-only mount, never in an environment
+            const adminVolumes = s.pod.volumes.filter((v: any) => v.secret?.secretName === "postgres-admin").map((v: any) => v.name);
+            assert.strictEqual(adminVolumes.length, 1);
+            for (const c of [...s.pod.initContainers, ...s.pod.containers]) {
+                assert.ok(!(c.env ?? []).some((e: any) => e.name === "POSTGRES_PASSWORD" || e.valueFrom?.secretKeyRef), `${c.name}: no password in the environment`);
+                assert.strictEqual(c.volumeMounts.some((m: any) => adminVolumes.includes(m.name)), c.name === "initdb", `${c.name}: mounts the admin Secret only if it is initdb`);
+            }
         });
 
         it(`registers one ClusterSPIFFEID per workload, bound to its namespace, pods and ServiceAccount (${mode})`, async () => {
@@ -183,6 +212,8 @@ describe("mtls stack under mocks", function () {
         const secret = run.ofType("kubernetes:core/v1:Secret").find((x) => x.inputs.metadata?.name === "billing-database")!.inputs.stringData;
         const url = new URL(secret.DATABASE_URL);
         assert.strictEqual(url.searchParams.get("sslmode"), "verify-full");
+        assert.deepStrictEqual([url.username, url.password], ["acme_billing", ""], "the certificate is the credential: no password in the URL");
+        assert.strictEqual(secret.password, undefined, "nor in the Secret");
         assert.deepStrictEqual([url.searchParams.get("sslcert"), url.searchParams.get("sslkey"), url.searchParams.get("sslrootcert")], [SVID_FILES.cert, SVID_FILES.key, SVID_FILES.bundle]);
         const billing = run.result.organizations.find((o) => o.organizationName === "acme")!.apps.find((a) => a.appName === "billing")!;
         const pod: MtlsAppPod = await resolve(billing.spiffe!.pod);
@@ -217,6 +248,11 @@ describe("mtls stack under mocks", function () {
         assert.strictEqual(pod.securityContext.runAsUser, (pod.initContainers[0].securityContext as any).runAsUser, "the helper writes the 0600 key as the app's uid");
     });
 
+    it("produces a server pod (sidecar, initdb, PID and password volumes) the Kubernetes schemas accept", async () => {
+        const run = await mtlsStack();
+        await assertKubernetesValid(run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet"));
+    });
+
     it("says in the plan how the server and each app authenticate", async () => {
         const run = await mtlsStack();
         const text = describePlan(STACK, run.result, run.resources, { preview: false, stacks: [STACK] });
@@ -245,14 +281,52 @@ function mapToConfigDir(settings: Record<string, string>): Record<string, string
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(settings)) {
         if (k === "listen_addresses") continue;
-        out[k] = /^\/(spiffe-certs|etc\/postgresql\/conf|var\/run\/postgresql)\//.test(v) ? `{configDir}/${path.basename(v)}` : v;
+        out[k] = /^\/(spiffe-certs|etc\/postgresql\/conf|var\/run\/postgres-pid)\//.test(v) ? `{configDir}/${path.basename(v)}` : v;
     }
     return out;
 }
 
 function peerFingerprint(client: Client): string {
-    const socket = (client as unknown as { connection: { stream: TLSSocket } }).connection.stream;
+    const socket = (client as unknown as { connection: { stream: tls.TLSSocket } }).connection.stream;
     return socket.getPeerCertificate().fingerprint256;
+}
+
+interface Handshake {
+    /** The client verified the server's chain and name. */
+    authorized: boolean;
+    authorizationError?: string;
+    peerCommonName?: string;
+    /** What ended the connection after the handshake (e.g. the server's alert). */
+    error?: NodeJS.ErrnoException;
+}
+
+/**
+ * PostgreSQL's SSLRequest, then a TLS handshake with `options`, then a read until the server ends it
+ * (with a client certificate it refuses, PostgreSQL's OpenSSL sends its alert after the client's Finished).
+ */
+function tlsHandshake(port: number, options: tls.ConnectionOptions): Promise<Handshake> {
+    return new Promise((resolve, reject) => {
+        const socket = net.connect(port, "127.0.0.1", () => {
+            const request = Buffer.alloc(8);
+            request.writeInt32BE(8, 0);
+            request.writeInt32BE(80877103, 4); // SSLRequest
+            socket.write(request);
+        });
+        socket.on("error", reject);
+        socket.once("data", (answer) => {
+            if (answer.toString() !== "S") return reject(new Error(`server refused TLS: ${answer.toString()}`));
+            const result: Handshake = { authorized: false };
+            const secure = tls.connect({ ...options, socket, rejectUnauthorized: false });
+            secure.on("secureConnect", () => {
+                result.authorized = secure.authorized;
+                result.authorizationError = secure.authorizationError ? String(secure.authorizationError) : undefined;
+                result.peerCommonName = secure.getPeerCertificate().subject?.CN as string | undefined;
+            });
+            secure.on("error", (err) => { result.error = err; });
+            secure.on("close", () => resolve(result));
+            setTimeout(() => secure.destroy(), 10000).unref();
+        });
+    });
 }
 
 /** A non-loopback IPv4 address of this machine, to connect from somewhere other than 127.0.0.1. */
@@ -276,14 +350,18 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
          * node-postgres with the app's delivered DATABASE_URL, its /spiffe-certs files taken from `dir` (as the
          * app's helper wrote them), connecting to `address` while verifying the URL's host name.
          */
-        const connectWithUrl = async (secretName: string, dir: string, overrides: { user?: string; sslmode?: string; address?: string; noClientCert?: boolean } = {}) => {
+        /** The app's delivered DATABASE_URL with its /spiffe-certs files taken from `dir`. */
+        const deliveredUrl = (secretName: string, dir: string): URL => {
             const secret = resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === secretName)!.inputs.stringData;
             const url = new URL(secret.DATABASE_URL);
-            for (const key of ["sslcert", "sslkey", "sslrootcert"]) {
-                url.searchParams.set(key, url.searchParams.get(key)!.replace(path.dirname(SVID_FILES.cert), dir));
-                if (overrides.noClientCert && key !== "sslrootcert") url.searchParams.delete(key);
-            }
+            for (const key of ["sslcert", "sslkey", "sslrootcert"]) url.searchParams.set(key, url.searchParams.get(key)!.replace(path.dirname(SVID_FILES.cert), dir));
+            return url;
+        };
+        const connectWithUrl = async (secretName: string, dir: string, overrides: { user?: string; password?: string; sslmode?: string; address?: string; noClientCert?: boolean } = {}) => {
+            const url = deliveredUrl(secretName, dir);
+            if (overrides.noClientCert) for (const key of ["sslcert", "sslkey"]) url.searchParams.delete(key);
             if (overrides.user) url.username = overrides.user;
+            if (overrides.password) url.password = overrides.password;
             if (overrides.sslmode) url.searchParams.set("sslmode", overrides.sslmode);
             const parsed = parseConnectionString(url.toString()) as any;
             const client = new Client({
@@ -365,17 +443,37 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             await assert.rejects(connectWithUrl("billing-database", helperDir("acme/billing"), { noClientCert: true }), /certificate/i);
         });
 
-        it("refuses a certificate from another trust domain, even with the right CN", async () => {
+        it("refuses a certificate from another trust domain, even with the right CN: the server refuses it, after the client verified the server", async () => {
             const forged = otherTd.svid("acme", "billing", [`billing.acme.pg.${TRUST_DOMAIN}`]);
-            // the client still verifies the real server with the real bundle; only its own chain is foreign
-            await assert.rejects(connectWithUrl("billing-database", helperDir("forged", forged)), (err: Error) => /certificate|unknown ca|alert/i.test(err.message));
+            const forgedDir = helperDir("forged", forged);
+            // control: the same URL and bundle with the app's real SVID get in
+            const real = await connectWithUrl("billing-database", helperDir("acme/billing"));
+            assert.strictEqual((await real.query("SELECT session_user")).rows[0].session_user, "acme_billing");
+            // the foreign chain: the server answers with the TLS alert unknown_ca (48), which OpenSSL reports as
+            // received from the peer; a client failing to verify the server fails with its own codes instead
+            await assert.rejects(connectWithUrl("billing-database", forgedDir), (err: NodeJS.ErrnoException) => {
+                assert.strictEqual(err.code, "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", err.message);
+                assert.match(err.message, /SSL alert number 48/);
+                return true;
+            });
+            // the same handshake by hand: the client accepts the server's SVID for the service host (TLS 1.3
+            // completes on the client's side first), then the server's alert arrives
+            const url = deliveredUrl("billing-database", forgedDir);
+            const probe = await tlsHandshake(server.port, {
+                servername: host,
+                ca: fs.readFileSync(url.searchParams.get("sslrootcert")!, "utf8"),
+                cert: fs.readFileSync(url.searchParams.get("sslcert")!, "utf8"),
+                key: fs.readFileSync(url.searchParams.get("sslkey")!, "utf8"),
+            });
+            assert.deepStrictEqual([probe.authorized, probe.authorizationError, probe.peerCommonName], [true, undefined, host], "the client verified the server");
+            assert.strictEqual(probe.error?.code, "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "then the server refused the client's certificate");
         });
 
         it("does not let app A's certificate log in as app B", async () => {
             await assert.rejects(connectWithUrl("storefront-database", helperDir("acme/billing")), /certificate authentication failed for user "acme_storefront"/);
             await assert.rejects(connectWithUrl("globex-database", helperDir("acme/billing")), /certificate authentication failed for user "globex_globex"/);
-            // nor as the admin: from loopback the admin needs its own password (the URL carries billing's)
-            await assert.rejects(connectWithUrl("billing-database", helperDir("acme/billing"), { user: "postgres" }), /password authentication failed for user "postgres"/);
+            // nor as the admin: from loopback the admin needs its own password (the certificate is not enough)
+            await assert.rejects(connectWithUrl("billing-database", helperDir("acme/billing"), { user: "postgres", password: "not-the-admin-password" }), /password authentication failed for user "postgres"/);
         });
 
         it("refuses valid SVIDs of the trust domain that carry no mapped CN (e.g. a catch-all registration)", async () => {
@@ -396,10 +494,16 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             const admin = await server.connect({ user: "postgres", password: server.superuserPassword, ssl: { ca: caPem, servername: provider.host } });
             open.push(admin);
             assert.strictEqual((await admin.query("SELECT current_user")).rows[0].current_user, "postgres");
-            if (!externalAddress) return;
-            await assert.rejects(server.connect({ host: externalAddress, user: "postgres", password: server.superuserPassword }), /pg_hba.conf rejects connection/);
+        });
+
+        it("refuses the admin from a non-loopback address, and lets apps in from the network", async function () {
+            if (!externalAddress) {
+                this.skip(); // no non-loopback IPv4 address on this machine to connect from: not tested here
+            }
+            await assert.rejects(server.connect({ host: externalAddress, user: "postgres", password: server.superuserPassword }), /pg_hba.conf rejects connection for host "[^"]+", user "postgres"/);
             const app = await connectWithUrl("billing-database", helperDir("acme/billing"), { address: externalAddress });
-            assert.strictEqual((await app.query("SELECT session_user")).rows[0].session_user, "acme_billing", "apps come from the network");
+            const row = (await app.query("SELECT session_user, inet_client_addr()::text AS addr")).rows[0];
+            assert.deepStrictEqual([row.session_user, row.addr], ["acme_billing", `${externalAddress}/32`], "apps come from the network");
         });
 
         it("serves a renewed server SVID after the helper's SIGHUP to the PID file, without dropping open connections", async () => {
@@ -421,6 +525,55 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             assert.ok(after, "new connections see the renewed certificate");
             assert.strictEqual(peerFingerprint(before), oldFingerprint);
             assert.strictEqual((await before.query("SELECT 1 AS one")).rows[0].one, 1, "the old connection keeps working");
+        });
+
+        it("after the app's SVID renews, node-postgres given the URL (connectionString) or reading the files in getters presents the new one on its next connection; a config parsed once keeps the old", async () => {
+            const dir = helperDir("acme/billing");
+            const url = deliveredUrl("billing-database", dir).toString();
+            // stands in for cluster DNS: the URL's service host is this test server
+            const stream = () => {
+                const socket = new net.Socket();
+                const connect = socket.connect.bind(socket);
+                (socket as unknown as { connect: (port: number, host: string) => net.Socket }).connect = () => connect(server.port, "127.0.0.1");
+                return socket;
+            };
+            const fromUrl = new Pool({ connectionString: url, stream, max: 1 });
+            const parsed = parseConnectionString(url) as any;
+            const parsedOnce = new Pool({ ...parsed, stream, max: 1 });
+            // the files read per connection through getters (what an app that builds its own config can do)
+            const rereading = new Pool({
+                ...parsed,
+                stream,
+                max: 1,
+                ssl: {
+                    get ca() { return fs.readFileSync(parsed.sslrootcert, "utf8"); },
+                    get cert() { return fs.readFileSync(parsed.sslcert, "utf8"); },
+                    get key() { return fs.readFileSync(parsed.sslkey, "utf8"); },
+                },
+            });
+            const serialOnNewConnection = async (pool: Pool): Promise<string> => {
+                const client = await pool.connect();
+                try {
+                    const pid = (await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+                    return (await server.query("SELECT client_serial::text AS serial FROM pg_stat_ssl WHERE pid = $1", [pid])).rows[0].serial;
+                } finally {
+                    client.release(true); // closed, so the next checkout opens a new connection
+                }
+            };
+            const serial = (svid: Issued) => BigInt(`0x${new crypto.X509Certificate(svid.certPem).serialNumber}`).toString();
+            try {
+                for (const pool of [fromUrl, parsedOnce, rereading]) assert.strictEqual(await serialOnNewConnection(pool), serial(svids["acme/billing"]));
+                // what the app's spiffe-helper does on renewal
+                const renewed = td.svid("acme", "billing", [`billing.acme.pg.${TRUST_DOMAIN}`]);
+                for (const [name, f] of Object.entries(helperFiles(renewed, td.root.certPem))) fs.writeFileSync(path.join(dir, name), f.contents, { mode: f.mode });
+                assert.strictEqual(await serialOnNewConnection(fromUrl), serial(renewed), "pg parses the connectionString, and so reads the files, for every new connection");
+                assert.strictEqual(await serialOnNewConnection(rereading), serial(renewed), "getters read the files per connection");
+                assert.strictEqual(await serialOnNewConnection(parsedOnce), serial(svids["acme/billing"]), "the files were read once: the old SVID, until it expires");
+            } finally {
+                await fromUrl.end();
+                await parsedOnce.end();
+                await rereading.end();
+            }
         });
     });
 }

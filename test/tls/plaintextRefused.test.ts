@@ -1,22 +1,18 @@
 /**
  * `sslmode=disable` is refused in every TLS mode, for apps and for the admin, and TLS connections work: a
- * real PostgreSQL 17 runs with exactly the pg_hba.conf and TLS settings `renderPgHba` / `serverSettings`
+ * real PostgreSQL 15 and 17 run with exactly the pg_hba.conf and TLS settings `renderPgHba` / `serverSettings`
  * generate for `require`, `verify-full` and `mtls`.
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { startPostgres, TestServer } from "../support/realPostgres";
+import { PostgresMajor, startPostgres, TestServer } from "../support/realPostgres";
 import { serverCertificates, spiffeTrustDomain } from "../support/certificates";
 import { MTLS_SERVER_PATHS, renderPgHba, renderPgIdent, serverSettings } from "../../components/database/serverConfig";
 import { ServerTlsMode } from "../../components/database/postgresServer";
 
 const TRUST_DOMAIN = "plain.example.org";
 
-describe("plaintext is refused in every TLS mode (PostgreSQL 17)", function () {
-    this.timeout(60000);
-    const td = spiffeTrustDomain(TRUST_DOMAIN);
-    const certs = serverCertificates();
-
+describe("plaintext is refused in every TLS mode: pg_hba.conf", () => {
     it("renders the same TLS-only pg_hba.conf for require and verify-full (they differ only in what clients verify)", () => {
         const options = { adminUser: "postgres", maxConnections: 50 };
         assert.strictEqual(renderPgHba({ ...options, tls: "require" }), renderPgHba({ ...options, tls: "verify-full" }));
@@ -27,6 +23,12 @@ describe("plaintext is refused in every TLS mode (PostgreSQL 17)", function () {
             assert.ok(!/^host\s/m.test(hba), "no `host` line (which would match plaintext too)");
         }
     });
+});
+
+for (const version of ["15", "17"] as PostgresMajor[]) describe(`plaintext is refused in every TLS mode (PostgreSQL ${version})`, function () {
+    this.timeout(60000);
+    const td = spiffeTrustDomain(TRUST_DOMAIN);
+    const certs = serverCertificates();
 
     for (const tls of ["require", "verify-full", "mtls"] as ServerTlsMode[]) {
         describe(`tls: ${tls}`, () => {
@@ -40,7 +42,7 @@ describe("plaintext is refused in every TLS mode (PostgreSQL 17)", function () {
                 const settings = Object.fromEntries(Object.entries(generated).filter(([k]) => !/_file$|^listen_addresses$/.test(k)));
                 const serverSvid = td.svid("postgres", "postgres", ["localhost"]);
                 server = await startPostgres({
-                    version: "17",
+                    version,
                     tls: tls === "mtls"
                         ? { certPem: serverSvid.certPem + serverSvid.chainPem, keyPem: serverSvid.keyPem, clientCaPem: td.root.certPem }
                         : { certPem: certs.server.certPem, keyPem: certs.server.keyPem },

@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import { RunResult, isSecret, runPulumi, valueOf } from "../support/harness";
 import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
 import { StatefulSetPostgres, StatefulSetPostgresArgs } from "../../components/database/statefulSetPostgres";
-import { renderPgHba, serverSettings } from "../../components/database/serverConfig";
+import { MTLS_SERVER_PATHS, SERVER_PID_FILE, SOCKET_DIR, renderPgHba, serverSettings } from "../../components/database/serverConfig";
 import { T, assertKubernetesValid } from "./helpers";
 
 const ARGS: StatefulSetPostgresArgs = {
@@ -103,15 +103,38 @@ for (const preview of [false, true]) {
             assert.ok(!pgdata.slice(data.mountPath.length + 1).includes("/"), "one level, not deeper");
         });
 
-        it("takes the admin password from its Secret, never inline, and scram-sha-256 from initdb on", () => {
-            const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]));
+        it("hands the admin password from its Secret only to the initdb init container, as a file (POSTGRES_PASSWORD_FILE), and scram-sha-256 from initdb on", () => {
             const adminSecret = run.byName(T.secret, "pg-admin");
             if (!preview) assert.strictEqual(adminSecret.inputs.stringData.POSTGRES_PASSWORD.length, 32);
-            assert.strictEqual(env.POSTGRES_PASSWORD.value, undefined);
-            assert.deepStrictEqual(env.POSTGRES_PASSWORD.valueFrom, { secretKeyRef: { name: adminSecret.inputs.metadata.name, key: "POSTGRES_PASSWORD" } });
             assert.ok(adminSecret.secretPaths.some((p) => p === "stringData" || p === "stringData.POSTGRES_PASSWORD"), "admin password secret in the Secret");
+            const initdb = pod.initContainers.find((c: any) => c.name === "initdb");
+            assert.ok(initdb, "an initdb init container");
+            assert.deepStrictEqual(initdb.command, ["docker-ensure-initdb.sh"], "the image's initializer, a no-op once PGDATA exists");
+            assert.deepStrictEqual(initdb.args, container.args, "its temporary server runs with the server's settings");
+            assert.strictEqual(initdb.image, container.image);
+            const env = Object.fromEntries(initdb.env.map((e: any) => [e.name, e]));
+            assert.strictEqual(env.POSTGRES_PASSWORD, undefined, "not in the environment");
+            const file: string = env.POSTGRES_PASSWORD_FILE.value;
+            const mount = initdb.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
+            assert.strictEqual(mount.readOnly, true);
+            const volume = pod.volumes.find((v: any) => v.name === mount.name);
+            assert.strictEqual(volume.secret.secretName, adminSecret.inputs.metadata.name);
+            assert.deepStrictEqual(volume.secret.items, [{ key: "POSTGRES_PASSWORD", path: file.slice(mount.mountPath.length + 1) }], "the file holds the password");
+            assert.strictEqual(volume.secret.defaultMode & 0o007, 0, "not world-readable");
+            assert.strictEqual(env.PGDATA.value, Object.fromEntries(container.env.map((e: any) => [e.name, e.value])).PGDATA);
+            for (const m of container.volumeMounts) assert.ok(initdb.volumeMounts.some((i: any) => i.name === m.name && i.mountPath === m.mountPath), `initdb mounts ${m.mountPath} like the server`);
             assert.match(env.POSTGRES_INITDB_ARGS.value, /--auth-host=scram-sha-256/);
             assert.doesNotMatch(env.POSTGRES_INITDB_ARGS.value, /trust|md5/);
+        });
+
+        it("runs the server container without the admin password: no env var (the image's entrypoint would export it to postgres), no Secret mount", () => {
+            assert.deepStrictEqual(container.command, ["postgres"], "postgres itself, not the entrypoint that exports POSTGRES_PASSWORD");
+            assert.deepStrictEqual(container.env.map((e: any) => e.name), ["PGDATA"]);
+            for (const c of [...pod.initContainers, ...pod.containers]) {
+                assert.ok(!c.env.some((e: any) => /^POSTGRES_PASSWORD$|^PGPASSWORD$/.test(e.name) || e.valueFrom), `${c.name}: no password or Secret reference in the environment`);
+            }
+            const secretVolumes = pod.volumes.filter((v: any) => v.secret && v.secret.secretName === run.byName(T.secret, "pg-admin").inputs.metadata.name).map((v: any) => v.name);
+            assert.ok(!container.volumeMounts.some((m: any) => secretVolumes.includes(m.name)), "the server does not mount the admin Secret");
         });
 
         it("retains the data volume when the StatefulSet is deleted or scaled down", () => {
@@ -277,6 +300,13 @@ describe("pg_hba.conf and server settings (pure)", () => {
             assert.strictEqual(s.ssl_ca_file, undefined);
         }
         assert.throws(() => serverSettings({ tls: "mtls", adminUser: "postgres", maxConnections: 10 }), /clientCaFile/);
+    });
+
+    it("mtls: the PID file spiffe-helper signals is outside the socket directory (the helper must not reach the socket)", () => {
+        const s = serverSettings({ tls: "mtls", adminUser: "postgres", maxConnections: 10 }, MTLS_SERVER_PATHS);
+        assert.strictEqual(s.external_pid_file, SERVER_PID_FILE);
+        assert.strictEqual(s.unix_socket_directories, undefined, "the image's default socket directory");
+        assert.ok(!s.external_pid_file.startsWith(`${SOCKET_DIR}/`), s.external_pid_file);
     });
 });
 
