@@ -127,6 +127,15 @@ export function organizationNames(org: string): OrganizationNames {
     };
 }
 
+/**
+ * The PostgreSQL login of an organization's own Vault database connection (`<org>_vault_admin`, ≤ 63
+ * bytes): LOGIN CREATEROLE NOINHERIT, CONNECT on the organization's database only. One per organization,
+ * so revocation runs in that database and a root rotation of one connection never touches another's.
+ */
+export function vaultAdminRoleName(org: string): string {
+    return pgIdentifier(org, "vault", "admin");
+}
+
 /** Everything postgres-access names for one app of an organization in an environment. */
 export interface AppNames {
     /** ServiceAccount the app's pods run as. */
@@ -202,6 +211,18 @@ export function derivedNameProblems(env: string, organizations: NamedOrganizatio
         }
     };
     for (const role of reservedRoles) owners.set(`PostgreSQL role\u0000${role}`, "a role postgres-access reserves for itself");
+    // Every organization's Vault admin login is claimed first (whether or not it has Vault apps today), so an
+    // app whose login would be that name (org "a", app "vault-admin"; org "a-vault", app "admin") is the
+    // one reported.
+    for (const org of organizations) {
+        let admin: string;
+        try {
+            admin = vaultAdminRoleName(org.name);
+        } catch {
+            continue; // reported below with the organization's other names
+        }
+        if (!admin.startsWith(RESERVED_ROLE_PREFIX)) claim("PostgreSQL role", admin, `${org.path}.name`, `the Vault admin login of organization "${org.name}"`);
+    }
     for (const org of organizations) {
         let names: OrganizationNames;
         try {

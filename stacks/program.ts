@@ -16,10 +16,10 @@ import { Organization } from "../components/organization";
 import { MaintenanceDatabases } from "../components/postgres/maintenanceDatabases";
 import { AppPlatform } from "../components/appAccess";
 import { appCertificateCommonName } from "../components/kubernetes/spiffe";
-import { appNames } from "../components/naming";
+import { appNames, organizationNames, vaultAdminRoleName, vaultName } from "../components/naming";
 import * as vault from "@pulumi/vault";
 import { VaultAppPlatform } from "../components/vault/vaultPlatform";
-import { VAULT_ADMIN_ROLE, VaultDatabaseEngine } from "../components/vault/vaultDatabaseEngine";
+import { VaultDatabaseEngine, VaultOrganizationSpec } from "../components/vault/vaultDatabaseEngine";
 
 /**
  * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys
@@ -138,13 +138,28 @@ function writeProjectFile(name: string, contents: string): string {
 
 /**
  * The Vault side shared by all apps, when any app takes its credentials from Vault: an explicit Vault
- * provider (address/namespace from config, token from VAULT_TOKEN), the database secrets engine and its
- * connection to this server, allowed to serve exactly the stack's Vault roles.
+ * provider (address/namespace from config, token from VAULT_TOKEN) and one database secrets engine mount
+ * per environment, with one connection per organization that has Vault apps: named after the
+ * organization, logging in to the organization's database as its own `<org>_vault_admin`, allowed to serve
+ * exactly that organization's Vault roles. Each connection is created with its organization's first Vault
+ * app, once the organization's database and group roles exist.
  */
 export function createVaultPlatform(config: StackConfig, server: PostgresServer, postgresProvider: postgresql.Provider): VaultAppPlatform | undefined {
     const v = config.vault;
-    const vaultApps = config.organizations.flatMap((org) => org.apps.filter((a) => a.credentials.startsWith("vault-")).map((app) => appNames(org.name, app.name, config.env, app.isDefaultApp)));
-    if (!v || vaultApps.length === 0) return undefined;
+    const organizations: VaultOrganizationSpec[] = config.organizations.flatMap((org) => {
+        const apps = org.apps.filter((a) => a.credentials.startsWith("vault-"));
+        if (apps.length === 0) return [];
+        const names = organizationNames(org.name);
+        return [{
+            organization: org.name,
+            database: names.database,
+            adminRole: vaultAdminRoleName(org.name),
+            connectionName: vaultName(org.name),
+            allowedRoles: apps.map((app) => appNames(org.name, app.name, config.env, app.isDefaultApp).vaultRole),
+            dynamicGroupRoles: [...new Set(apps.filter((a) => a.credentials === "vault-dynamic").map((a) => names[`${a.access}Role`]))],
+        }];
+    });
+    if (!v || organizations.length === 0) return undefined;
     const provider = new vault.Provider("vault", {
         address: v.address,
         namespace: v.namespace,
@@ -152,9 +167,8 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
     });
     const engine = new VaultDatabaseEngine("vault", {
         mount: v.mount,
-        connectionName: `${config.env}-postgres`,
         server,
-        allowedRoles: vaultApps.map((n) => n.vaultRole),
+        organizations,
         postgresProvider,
         vaultProvider: provider,
     }, { dependsOn: server instanceof pulumi.Resource ? [server] : [] });
@@ -163,12 +177,10 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
         address: v.address,
         namespace: v.namespace,
         mount: engine.mount,
-        connectionName: engine.connectionName,
         kubernetesAuthMount: v.kubernetesAuthMount,
-        vaultAdminRole: VAULT_ADMIN_ROLE,
         defaults: { defaultTtl: v.defaultTtl, maxTtl: v.maxTtl, staticRotationPeriod: v.staticRotationPeriod },
         majorVersion: Number(server.majorVersion),
-        ready: [engine],
+        organizationConnection: (organization, dependsOn) => engine.connectionFor(organization, dependsOn),
     };
 }
 

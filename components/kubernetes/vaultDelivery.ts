@@ -2,13 +2,16 @@
  * Objects that bring Vault-issued database credentials into an app's namespace: a SecretProviderClass for
  * the Secrets Store CSI driver's Vault provider, Vault Secrets Operator objects (VaultAuth +
  * VaultDynamicSecret writing a Secret with DATABASE_URL and restarting the workload on rotation), and the
- * annotations the Vault Agent injector reads.
+ * annotations the Vault Agent injector reads with the projected token volume it logs in with.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as yaml from "js-yaml";
 import { ConnectionSettings } from "../connectionInfo";
 import { managedLabels } from "./organizationNamespace";
+
+/** The audience every Kubernetes auth role requires and every delivery mode's token carries. */
+export const VAULT_AUDIENCE = "vault";
 
 export interface VaultDeliveryArgs {
     namespace: pulumi.Input<string>;
@@ -61,7 +64,7 @@ export function vaultSecretProviderClass(name: string, args: VaultDeliveryArgs, 
                 vaultAddress: args.vaultAddress,
                 vaultKubernetesMountPath: args.kubernetesAuthMount,
                 ...(args.vaultNamespace ? { vaultNamespace: args.vaultNamespace } : {}),
-                audience: "vault",
+                audience: VAULT_AUDIENCE,
                 objects: secretPath.apply(vaultCsiObjects),
             },
             secretObjects: [{
@@ -84,7 +87,7 @@ export function vaultSecretsOperatorObjects(name: string, args: VaultDeliveryArg
             method: "kubernetes",
             mount: args.kubernetesAuthMount,
             ...(args.vaultNamespace ? { namespace: args.vaultNamespace } : {}),
-            kubernetes: { role: args.vaultRole, serviceAccount: args.serviceAccount, audiences: ["vault"] },
+            kubernetes: { role: args.vaultRole, serviceAccount: args.serviceAccount, audiences: [VAULT_AUDIENCE] },
         },
     }, opts);
     const secret = new k8s.apiextensions.CustomResource(`${name}-secret`, {
@@ -121,13 +124,39 @@ export function vaultSecretsOperatorObjects(name: string, args: VaultDeliveryArg
     return [auth, secret];
 }
 
-/** Delivery `vault-agent`: the pod annotations the Vault Agent injector reads. */
+/** Name of the projected ServiceAccount token volume the Vault Agent logs in with. */
+export const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
+
+/**
+ * The annotation (hashicorp/vault-k8s `AnnotationAgentServiceAccountTokenVolumeName`) naming the volume the
+ * agent injector mounts into its containers and reads the login token from, instead of the pod's default
+ * API token (whose audience is the API server's, which the auth role's `audience: vault` refuses).
+ */
+export const VAULT_AGENT_TOKEN_VOLUME_ANNOTATION = "vault.hashicorp.com/agent-service-account-token-volume-name";
+
+/**
+ * The volume to add to the pod spec of a vault-agent app: a projected ServiceAccount token for audience
+ * `vault`, renewed by the kubelet before it expires. No app container needs to mount it; the injector mounts
+ * it into the agent containers (at /var/run/secrets/vault.hashicorp.com/serviceaccount, file `token`).
+ */
+export function vaultAgentTokenVolume(expirationSeconds = 3600): { name: string; projected: { sources: { serviceAccountToken: { audience: string; expirationSeconds: number; path: string } }[] } } {
+    return {
+        name: VAULT_AGENT_TOKEN_VOLUME,
+        projected: { sources: [{ serviceAccountToken: { audience: VAULT_AUDIENCE, expirationSeconds, path: "token" } }] },
+    };
+}
+
+/**
+ * Delivery `vault-agent`: the pod annotations the Vault Agent injector reads. They name the token volume
+ * from `vaultAgentTokenVolume()`, which the pod spec must carry too.
+ */
 export function vaultAgentAnnotations(args: { vaultRole: string; secretPath: string; settings: ConnectionSettings; vaultNamespace?: string; authPath: string }): Record<string, string> {
     const template = `{{- with secret "${args.secretPath}" -}}\n${databaseUrlTemplate(args.settings, "{{ .Data.username | urlquery }}", "{{ .Data.password | urlquery }}")}\n{{- end }}\n`;
     return {
         "vault.hashicorp.com/agent-inject": "true",
         "vault.hashicorp.com/role": args.vaultRole,
         "vault.hashicorp.com/auth-path": `auth/${args.authPath}`,
+        [VAULT_AGENT_TOKEN_VOLUME_ANNOTATION]: VAULT_AGENT_TOKEN_VOLUME,
         ...(args.vaultNamespace ? { "vault.hashicorp.com/namespace": args.vaultNamespace } : {}),
         "vault.hashicorp.com/agent-pre-populate": "true",
         "vault.hashicorp.com/agent-inject-secret-database-url": args.secretPath,

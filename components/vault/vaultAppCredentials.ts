@@ -7,11 +7,13 @@ import { ConnectionSettings } from "../connectionInfo";
 import { VaultAppPlatform } from "./vaultPlatform";
 import { appPolicy, credentialsPath } from "./vaultPolicies";
 import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, staticRotationStatements } from "./postgresStatements";
-import { vaultAgentAnnotations, vaultSecretProviderClass, vaultSecretsOperatorObjects } from "../kubernetes/vaultDelivery";
+import { VAULT_AUDIENCE, vaultAgentAnnotations, vaultAgentTokenVolume, vaultSecretProviderClass, vaultSecretsOperatorObjects } from "../kubernetes/vaultDelivery";
 import { managedLabels } from "../kubernetes/organizationNamespace";
 
 export interface VaultAppCredentialsArgs {
     app: AppSpec;
+    /** The app's organization (default: `namespaceName`, which is the organization's name). */
+    organization?: string;
     /** Namespace name (from config) and as created. */
     namespaceName: string;
     namespace: pulumi.Input<string>;
@@ -23,6 +25,11 @@ export interface VaultAppCredentialsArgs {
     groupRole: pulumi.Input<string>;
     /** Resources the Vault role needs first (login role, grants). */
     dependsOn: pulumi.Resource[];
+    /**
+     * What the organization's Vault connection needs first: its database, group roles and grants (default:
+     * `dependsOn`). Only the first app of an organization creates the connection.
+     */
+    organizationReady?: pulumi.Resource[];
     /** Name of the delivered objects / Secret. */
     deliveryName: string;
     /** Connection settings without credentials. */
@@ -32,9 +39,11 @@ export interface VaultAppCredentialsArgs {
 }
 
 /**
- * One app's Vault side: ADMIN OPTION for vault_admin on the role it manages (PostgreSQL 16+), the static role
- * (rotation) or dynamic role (TTL), a policy allowing only `read` on the app's own credentials path, a
- * Kubernetes auth role bound to exactly the app's ServiceAccount and namespace, and the delivery objects.
+ * One app's Vault side, on its organization's own connection (created with the organization's first Vault
+ * app): for a static app ADMIN OPTION for the organization's admin on the app's login (PostgreSQL 16+; a
+ * dynamic app's group role gets it once, from the connection), the static role (rotation) or dynamic role
+ * (TTL), a policy allowing only `read` on the app's own credentials path, a Kubernetes auth role bound to
+ * exactly the app's ServiceAccount and namespace (audience `vault`), and the delivery objects.
  */
 export class VaultAppCredentials extends pulumi.ComponentResource {
     /** The app's credentials path (`<mount>/static-creds/<role>` or `<mount>/creds/<role>`). */
@@ -43,6 +52,8 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
     public readonly policy: pulumi.Output<string>;
     /** vault-agent delivery: the annotations to put on the app's pod template. */
     public readonly agentAnnotations?: pulumi.Output<Record<string, string>>;
+    /** vault-agent delivery: the projected token volume (audience `vault`) the annotations name; add it to the pod spec. */
+    public readonly agentTokenVolume?: ReturnType<typeof vaultAgentTokenVolume>;
 
     constructor(name: string, args: VaultAppCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:VaultAppCredentials", name, {}, opts);
@@ -52,27 +63,27 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
         const vaultOpts = { parent: this, provider: platform.provider };
         const pgOpts = { parent: this };
 
-        // PostgreSQL 16+: CREATEROLE alone no longer lets vault_admin alter (rotate) a role or grant membership
-        // in it; it needs ADMIN OPTION on exactly those roles.
+        const connection = platform.organizationConnection(args.organization ?? args.namespaceName, args.organizationReady ?? args.dependsOn);
+        // PostgreSQL 16+: CREATEROLE alone no longer lets the admin alter (rotate) a role; it needs ADMIN
+        // OPTION on exactly that role. The login is this app's alone, so this is the one grant for it.
         const adminGrants: pulumi.Resource[] = [];
-        if (platform.majorVersion >= 16) {
-            const managed = dynamic ? args.groupRole : args.loginRole!;
+        if (!dynamic && platform.majorVersion >= 16) {
             adminGrants.push(new postgresql.GrantRole(`${name}-vault-admin`, {
-                role: platform.vaultAdminRole,
-                grantRole: managed,
+                role: connection.adminLogin.name,
+                grantRole: args.loginRole!,
                 withAdminOption: true,
-            }, { ...pgOpts, dependsOn: args.dependsOn }));
+            }, { ...pgOpts, dependsOn: [...args.dependsOn, connection.adminLogin] }));
         }
-        const dependsOn = [...args.dependsOn, ...adminGrants, ...platform.ready];
+        const dependsOn = [...args.dependsOn, ...adminGrants, ...connection.ready];
 
         if (dynamic) {
             new vault.database.SecretBackendRole(`${name}-role`, {
                 backend: platform.mount,
                 name: args.vaultRole,
-                dbName: platform.connectionName,
+                dbName: connection.connectionName,
                 creationStatements: pulumi.output(args.groupRole).apply((g) => dynamicCreationStatements(g, app.connectionLimit)),
                 renewStatements: dynamicRenewStatements(),
-                revocationStatements: dynamicRevocationStatements(),
+                revocationStatements: dynamicRevocationStatements(connection.adminRole),
                 defaultTtl: app.defaultTtl ?? platform.defaults.defaultTtl,
                 maxTtl: app.maxTtl ?? platform.defaults.maxTtl,
             }, { ...vaultOpts, dependsOn });
@@ -80,7 +91,7 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
             new vault.database.SecretBackendStaticRole(`${name}-role`, {
                 backend: platform.mount,
                 name: args.vaultRole,
-                dbName: platform.connectionName,
+                dbName: connection.connectionName,
                 username: args.loginRole!,
                 rotationStatements: staticRotationStatements(),
                 ...(app.rotationSchedule
@@ -97,7 +108,7 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
             roleName: args.vaultRole,
             boundServiceAccountNames: [args.serviceAccount],
             boundServiceAccountNamespaces: [args.namespaceName],
-            audience: "vault",
+            audience: VAULT_AUDIENCE,
             tokenPolicies: [policy.name],
             tokenTtl: 3600,
             tokenMaxTtl: 86400,
@@ -131,10 +142,17 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
                 this.agentAnnotations = pulumi.all([this.credentialsPath, args.settings]).apply(([p, s]) => vaultAgentAnnotations({
                     vaultRole: args.vaultRole, secretPath: p, settings: s as ConnectionSettings, vaultNamespace: platform.namespace, authPath: platform.kubernetesAuthMount,
                 }));
-                // Published in the namespace so the app team can copy them into its pod template.
+                const tokenVolume = vaultAgentTokenVolume();
+                this.agentTokenVolume = tokenVolume;
+                // Published in the namespace so the app team can copy them into its pod template: the
+                // annotations, the token volume they name, and both as one patch of a Deployment.
                 new k8s.core.v1.ConfigMap(`${name}-agent`, {
                     metadata: { name: `${args.deliveryName}-vault-agent`, namespace: args.namespace, labels: managedLabels({ "app.kubernetes.io/name": app.name }) },
-                    data: { "annotations.json": this.agentAnnotations.apply((a) => JSON.stringify(a, null, 2)) },
+                    data: {
+                        "annotations.json": this.agentAnnotations.apply((a) => JSON.stringify(a, null, 2)),
+                        "volumes.json": JSON.stringify([tokenVolume], null, 2),
+                        "deployment-patch.json": this.agentAnnotations.apply((a) => JSON.stringify({ spec: { template: { metadata: { annotations: a }, spec: { volumes: [tokenVolume] } } } }, null, 2)),
+                    },
                 }, k8sOpts);
                 break;
             }

@@ -1,22 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import { PostgresServer } from "../database/postgresServer";
-import { databaseUrl } from "../connectionInfo";
+import { VaultOrganizationConnection } from "./vaultOrganizationConnection";
 
-/** The PostgreSQL login Vault uses (never the server's admin). */
+/**
+ * The name of the single Vault login earlier versions created for the whole server. No longer created
+ * (every organization has its own, see `vaultAdminRoleName`), still reserved so no app login takes it.
+ */
 export const VAULT_ADMIN_ROLE = "vault_admin";
+
+/** One organization's part of the engine, derived from config. */
+export interface VaultOrganizationSpec {
+    organization: string;
+    /** The organization's database (the connection's database). */
+    database: string;
+    /** Its admin login (`vaultAdminRoleName`). */
+    adminRole: string;
+    /** The connection's name in the mount. */
+    connectionName: string;
+    /** Exactly its Vault roles. */
+    allowedRoles: string[];
+    /** Group roles its dynamic users join. */
+    dynamicGroupRoles: string[];
+}
 
 export interface VaultDatabaseEngineArgs {
     /** Mount path of the database secrets engine (e.g. `database-prod`). */
     mount: string;
-    /** Connection name for this server inside the mount. */
-    connectionName: string;
     /** The server. */
     server: PostgresServer;
-    /** Vault roles this connection may serve: an explicit list, never "*". */
-    allowedRoles: string[];
+    /** The organizations with Vault apps. */
+    organizations: VaultOrganizationSpec[];
     /** Explicit postgresql provider (server admin). */
     postgresProvider: postgresql.Provider;
     /** Explicit Vault provider. */
@@ -26,85 +41,77 @@ export interface VaultDatabaseEngineArgs {
     port?: pulumi.Input<number>;
 }
 
+/** Problems with the organizations' specs: wildcards, a role or name served by two connections. */
+export function vaultEngineProblems(organizations: VaultOrganizationSpec[]): string[] {
+    const problems: string[] = [];
+    const seen = new Map<string, string>();
+    const once = (what: string, value: string, org: string) => {
+        const key = `${what}\u0000${value}`;
+        const first = seen.get(key);
+        if (first !== undefined) problems.push(`${what} "${value}" of organization "${org}" is already organization "${first}"'s`);
+        else seen.set(key, org);
+    };
+    for (const o of organizations) {
+        if (o.allowedRoles.length === 0) problems.push(`organization "${o.organization}" has no Vault roles`);
+        for (const r of o.allowedRoles) {
+            if (r.includes("*")) problems.push(`organization "${o.organization}": allowed role "${r}" is a wildcard`);
+            once("Vault role", r, o.organization);
+        }
+        once("organization", o.organization, o.organization);
+        once("connection", o.connectionName, o.organization);
+        once("admin login", o.adminRole, o.organization);
+    }
+    return problems;
+}
+
 /**
- * The database secrets engine for one server: the mount, the `vault_admin` PostgreSQL role (LOGIN,
- * CREATEROLE, NOINHERIT, never SUPERUSER; may SET ROLE pg_signal_backend to end revoked users' sessions),
- * and the connection (scram-sha-256, TLS to the database, verified, explicit allowed roles).
- *
- * vault_admin's password is set write-only on both sides (`passwordWo` + version) so it never sits in Pulumi
- * state and Vault may rotate it (`vault write -f <mount>/rotate-root/<connection>`) without Pulumi noticing
- * or reverting it. Bump `passwordVersion` only to re-seed it deliberately.
+ * The database secrets engine for one server: one mount per environment holding one connection per
+ * organization (`VaultOrganizationConnection`: its own admin login, its own database, exactly its roles).
+ * A connection is created by `connectionFor` when the organization's first Vault app asks for it, after
+ * that organization's database and group roles exist.
  */
 export class VaultDatabaseEngine extends pulumi.ComponentResource {
     public readonly mount: pulumi.Output<string>;
-    public readonly connectionName: pulumi.Output<string>;
-    /** The vault_admin role resource (app roles' ADMIN OPTION grants depend on it). */
-    public readonly vaultAdmin: postgresql.Role;
-    /** The connection (static/dynamic roles depend on it). */
-    public readonly connection: vault.database.SecretBackendConnection;
+    private readonly resourceName: string;
+    private readonly args: VaultDatabaseEngineArgs;
+    private readonly connections = new Map<string, VaultOrganizationConnection>();
 
     constructor(name: string, args: VaultDatabaseEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:VaultDatabaseEngine", name, {}, opts);
-        if (args.allowedRoles.some((r) => r.includes("*"))) {
-            throw new Error("VaultDatabaseEngine: allowedRoles must be explicit role names, never a wildcard");
-        }
-        const password = new random.RandomPassword(`${name}-vault-admin-password`, { length: 40, special: false }, { parent: this });
-        const secretPassword = pulumi.secret(password.result);
-        const pg = { parent: this, provider: args.postgresProvider };
-        this.vaultAdmin = new postgresql.Role(`${name}-vault-admin`, {
-            name: VAULT_ADMIN_ROLE,
-            login: true,
-            createRole: true,
-            inherit: false,
-            superuser: false,
-            createDatabase: false,
-            replication: false,
-            bypassRowLevelSecurity: false,
-            connectionLimit: 20,
-            passwordWo: secretPassword,
-            passwordWoVersion: "1",
-        }, { ...pg, additionalSecretOutputs: ["passwordWo"] });
-        // To end a revoked dynamic user's sessions (SET LOCAL ROLE pg_signal_backend in the revocation).
-        const signal = new postgresql.GrantRole(`${name}-vault-admin-signal`, {
-            role: VAULT_ADMIN_ROLE,
-            grantRole: "pg_signal_backend",
-            withAdminOption: false,
-        }, { ...pg, dependsOn: [this.vaultAdmin] });
-
+        const problems = vaultEngineProblems(args.organizations);
+        if (problems.length) throw new Error(`VaultDatabaseEngine: ${problems.join("; ")}`);
+        this.resourceName = name;
+        this.args = args;
         const mount = new vault.Mount(`${name}-mount`, {
             path: args.mount,
             type: "database",
-            description: "postgres-access: PostgreSQL credentials (static and dynamic roles)",
+            description: "postgres-access: PostgreSQL credentials (static and dynamic roles), one connection per organization",
         }, { parent: this, provider: args.vaultProvider });
-
-        const sslmode = args.server.tls === "require" ? "require" : "verify-full";
-        const host = args.host ?? args.server.host;
-        const port = args.port ?? args.server.port;
-        const connectionUrl = pulumi.all([host, port]).apply(([h, p]) =>
-            databaseUrl({ host: h, port: p, database: "postgres", username: "USER", sslmode }, "PASS")
-                .replace("USER:PASS", "{{username}}:{{password}}"));
-        this.connection = new vault.database.SecretBackendConnection(`${name}-connection`, {
-            backend: mount.path,
-            name: args.connectionName,
-            allowedRoles: args.allowedRoles,
-            verifyConnection: true,
-            postgresql: {
-                connectionUrl,
-                username: VAULT_ADMIN_ROLE,
-                passwordWo: secretPassword,
-                passwordWoVersion: 1,
-                passwordAuthentication: "scram-sha-256",
-                maxOpenConnections: 4,
-                maxIdleConnections: 0,
-                maxConnectionLifetime: 300,
-                // verify-full: Vault verifies the server against this CA (mtls: the SPIFFE bundle is not known here).
-                tlsCa: args.server.tls === "verify-full" ? args.server.caCertPem : undefined,
-            },
-            rootRotationStatements: [`ALTER ROLE "{{name}}" WITH PASSWORD '{{password}}';`],
-        }, { parent: this, provider: args.vaultProvider, dependsOn: [this.vaultAdmin, signal], additionalSecretOutputs: ["postgresql"] });
-
         this.mount = mount.path;
-        this.connectionName = this.connection.name;
-        this.registerOutputs({ mount: this.mount, connectionName: this.connectionName });
+        this.registerOutputs({ mount: this.mount });
+    }
+
+    /**
+     * The organization's connection, created on the first call (as a child of the engine, named after the
+     * organization, so it does not depend on which app asked first).
+     * @param dependsOn the organization's database, group roles and grants.
+     */
+    public connectionFor(organization: string, dependsOn: pulumi.Resource[]): VaultOrganizationConnection {
+        const existing = this.connections.get(organization);
+        if (existing) return existing;
+        const spec = this.args.organizations.find((o) => o.organization === organization);
+        if (!spec) throw new Error(`VaultDatabaseEngine: organization "${organization}" has no Vault apps in this engine`);
+        const connection = new VaultOrganizationConnection(`${this.resourceName}-${organization}`, {
+            ...spec,
+            mount: this.mount,
+            server: this.args.server,
+            postgresProvider: this.args.postgresProvider,
+            vaultProvider: this.args.vaultProvider,
+            host: this.args.host,
+            port: this.args.port,
+            dependsOn,
+        }, { parent: this });
+        this.connections.set(organization, connection);
+        return connection;
     }
 }

@@ -7,6 +7,7 @@ import * as yaml from "js-yaml";
 import { runPulumi, RunResult } from "../support/harness";
 import { readStackFile } from "../../stacks/stackFile";
 import { parseStackConfig, ConfigError } from "../../stacks/config";
+import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hcl = require("@cdktf/hcl2json") as { parse(file: string, text: string): Promise<any> };
 
@@ -17,6 +18,9 @@ const V = {
     policy: "vault:index/policy:Policy",
     authRole: "vault:kubernetes/authBackendRole:AuthBackendRole",
     mount: "vault:index/mount:Mount",
+    pgRole: "postgresql:index/role:Role",
+    pgGrant: "postgresql:index/grant:Grant",
+    grantRole: "postgresql:index/grantRole:GrantRole",
 };
 
 function runDev(preview: boolean) {
@@ -36,15 +40,25 @@ for (const preview of [false, true]) {
             run = await runDev(preview);
         });
 
-        it("mounts one database engine whose connection logs in as vault_admin, over TLS, with explicit roles", () => {
+        it("mounts one database engine with one connection per Vault organization, logging in to its database as its own admin", () => {
             assert.deepStrictEqual(run.ofType(V.mount).map((m) => [m.inputs.path, m.inputs.type]), [["database-dev", "database"]]);
-            const c = run.ofType(V.connection)[0];
+            const connections = run.ofType(V.connection);
+            assert.deepStrictEqual(connections.map((c) => c.inputs.name), ["initech"], "only organizations with Vault apps get one");
+            const c = connections[0];
             assert.deepStrictEqual(c.inputs.allowedRoles.sort(), ["initech-dev-analytics", "initech-dev-batch", "initech-dev-payroll"]);
             assert.strictEqual(c.inputs.verifyConnection, true);
-            assert.strictEqual(c.inputs.postgresql.username, "vault_admin");
+            assert.strictEqual(c.inputs.postgresql.username, "initech_vault_admin");
             assert.strictEqual(c.inputs.postgresql.passwordAuthentication, "scram-sha-256");
             assert.ok(c.inputs.postgresql.passwordWo && c.inputs.postgresql.password === undefined, "write-only password: root rotation never fights Pulumi");
-            if (!preview) assert.match(c.inputs.postgresql.connectionUrl, /^postgresql:\/\/\{\{username\}\}:\{\{password\}\}@postgres\.postgres\.svc\.cluster\.local:5432\/postgres\?sslmode=require$/);
+            assert.ok(c.secretPaths.some((p) => p === "postgresql" || p.startsWith("postgresql.passwordWo")), "the password travels as a secret");
+            if (!preview) assert.match(c.inputs.postgresql.connectionUrl, /^postgresql:\/\/\{\{username\}\}:\{\{password\}\}@postgres\.postgres\.svc\.cluster\.local:5432\/initech\?sslmode=require$/);
+            const admin = run.ofType(V.pgRole).find((r) => r.inputs.name === "initech_vault_admin")!.inputs;
+            assert.deepStrictEqual([admin.login, admin.createRole, admin.inherit, admin.superuser, admin.createDatabase], [true, true, false, false, false]);
+            const connect = run.ofType(V.pgGrant).filter((g) => g.inputs.role === "initech_vault_admin");
+            assert.deepStrictEqual(connect.map((g) => [g.inputs.objectType, g.inputs.database, g.inputs.privileges]), [["database", "initech", ["CONNECT"]]], "CONNECT on its own database only");
+            const grants = run.ofType(V.grantRole).filter((g) => /vault_admin/.test(g.inputs.role)).map((g) => [g.inputs.role, g.inputs.grantRole, g.inputs.withAdminOption]);
+            assert.deepStrictEqual(grants.sort(), [["initech_vault_admin", "initech_batch", true], ["initech_vault_admin", "initech_payroll", true], ["initech_vault_admin", "initech_readonly", true]]);
+            assert.ok(!run.resources.some((r) => JSON.stringify(r.inputs ?? {}).includes("pg_signal_backend")), "no pg_signal_backend grant");
             for (const r of run.resources.filter((x) => x.type.startsWith("vault:"))) {
                 assert.ok(r.provider?.includes("pulumi:providers:vault::vault"), `${r.type} uses the explicit Vault provider`);
             }
@@ -58,7 +72,10 @@ for (const preview of [false, true]) {
             const dynamic = run.ofType(V.dynamicRole)[0].inputs;
             assert.deepStrictEqual([dynamic.name, dynamic.defaultTtl, dynamic.maxTtl], ["initech-dev-analytics", 3600, 14400]);
             if (!preview) assert.match(dynamic.creationStatements[0], /VALID UNTIL '\{\{expiration\}\}'.* IN ROLE "initech_readonly";$/);
-            assert.ok(dynamic.revocationStatements.some((s: string) => /DROP ROLE IF EXISTS "\{\{name\}\}"/.test(s)));
+            assert.strictEqual(dynamic.dbName, "initech");
+            assert.deepStrictEqual(dynamic.revocationStatements.length, 1, "one DO block");
+            assert.match(dynamic.revocationStatements[0], /^DO \$revoke\$[\s\S]*GRANT "\{\{name\}\}" TO "initech_vault_admin";[\s\S]*DROP OWNED BY "\{\{name\}\}";[\s\S]*DROP ROLE "\{\{name\}\}";[\s\S]*\bEND\b[\s\S]*\$revoke\$;$/);
+            for (const r of run.ofType(V.staticRole)) assert.strictEqual(r.inputs.dbName, "initech");
         });
 
         it("gives each app a policy with only `read` on its own credentials path", async function () {
@@ -120,7 +137,78 @@ for (const preview of [false, true]) {
             assert.strictEqual(annotations["vault.hashicorp.com/agent-inject-secret-database-url"], "database-dev/static-creds/initech-dev-batch");
             assert.match(annotations["vault.hashicorp.com/agent-inject-template-database-url"], /\{\{- with secret "database-dev\/static-creds\/initech-dev-batch" -\}\}\npostgresql:\/\/\{\{ \.Data\.username \| urlquery \}\}:/);
         });
+
+        it("makes the agent log in with a projected token for audience `vault`, which the auth role requires", async function () {
+            if (preview) this.skip();
+            const cm = run.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.name === "batch-database-vault-agent")!.inputs;
+            const patch = JSON.parse(cm.data["deployment-patch.json"]);
+            assert.deepStrictEqual(patch.spec.template.metadata.annotations, JSON.parse(cm.data["annotations.json"]));
+            assert.deepStrictEqual(patch.spec.template.spec.volumes, JSON.parse(cm.data["volumes.json"]));
+            const authRole = run.ofType(V.authRole).find((r) => r.inputs.roleName === "initech-dev-batch")!.inputs;
+            assert.strictEqual(authRole.audience, "vault");
+
+            // The app's pod after the API server's ServiceAccount admission (default token mounted, audience
+            // = the API server) and with the published patch applied.
+            const pod = appPod(patch.spec.template);
+            const source = injectorLoginToken(pod);
+            assert.deepStrictEqual([source.volume, source.mountPath, source.tokenPath], ["vault-token", "/var/run/secrets/vault.hashicorp.com/serviceaccount", "token"]);
+            assert.strictEqual(source.audience, authRole.audience, "the token the agent presents carries the audience Vault checks");
+            assert.ok(source.expirationSeconds! >= 600, "kubelet minimum; it rotates the file before expiry");
+            // What the annotations alone did before: the injector fell back to the pod's API token
+            const withoutVolume = appPod({ metadata: { annotations: { ...patch.spec.template.metadata.annotations, "vault.hashicorp.com/agent-service-account-token-volume-name": undefined } }, spec: {} });
+            assert.notStrictEqual(injectorLoginToken(withoutVolume).audience, authRole.audience, "the default token would be refused");
+
+            assert.deepStrictEqual(checkPodSecurityRestricted({ apiVersion: "v1", kind: "Pod", ...pod }), [], "still Pod Security restricted");
+            const models = await (new Function("s", "return import(s)") as (s: string) => Promise<any>)("kubernetes-models/v1");
+            new models.Pod({ apiVersion: "v1", kind: "Pod", ...pod }).validate();
+        });
     });
+}
+
+/** A restricted pod for the app, as it reaches the injector: the kube-api-access volume is mounted. */
+function appPod(template: { metadata?: { annotations?: Record<string, string | undefined> }; spec?: { volumes?: any[] } }): any {
+    const annotations = Object.fromEntries(Object.entries(template.metadata?.annotations ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    return {
+        metadata: { name: "batch-0", namespace: "initech", annotations },
+        spec: {
+            serviceAccountName: "batch",
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [{
+                name: "batch",
+                image: "registry.example.com/initech/batch:1.0",
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 1000 },
+                volumeMounts: [{ name: "kube-api-access-x1y2z", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true }],
+            }],
+            volumes: [
+                { name: "kube-api-access-x1y2z", projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3607 } }, { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } }] } },
+                ...(template.spec?.volumes ?? []),
+            ],
+        },
+    };
+}
+
+/**
+ * Where the Vault Agent injector takes the login token from: hashicorp/vault-k8s agent-inject/agent/agent.go
+ * `serviceaccount()` (annotation `vault.hashicorp.com/agent-service-account-token-volume-name`: that
+ * volume, mounted at DefaultServiceAccountMount unless a container mounts it; otherwise the first mount
+ * whose path contains "serviceaccount", file `token`), with the audience that token carries (a projected
+ * token without `audience` gets the API server's).
+ */
+function injectorLoginToken(pod: any): { volume: string; mountPath: string; tokenPath: string; audience: string; expirationSeconds?: number } {
+    const projected = (volumeName: string) => {
+        const volume = (pod.spec.volumes ?? []).find((v: any) => v.name === volumeName);
+        const token = volume?.projected?.sources?.find((s: any) => s.serviceAccountToken?.path)?.serviceAccountToken;
+        if (!token) throw new Error(`failed to find tokenPath for projected volume "${volumeName}"`);
+        return { tokenPath: token.path as string, audience: (token.audience as string | undefined) ?? "https://kubernetes.default.svc", expirationSeconds: token.expirationSeconds as number | undefined };
+    };
+    const named = pod.metadata.annotations?.["vault.hashicorp.com/agent-service-account-token-volume-name"];
+    if (named) {
+        for (const c of pod.spec.containers) for (const m of c.volumeMounts ?? []) if (m.name === named) return { volume: named, mountPath: m.mountPath, ...projected(named) };
+        if ((pod.spec.volumes ?? []).some((v: any) => v.name === named)) return { volume: named, mountPath: "/var/run/secrets/vault.hashicorp.com/serviceaccount", ...projected(named) };
+        throw new Error(`failed to find service account volume "${named}"`);
+    }
+    for (const c of pod.spec.containers) for (const m of c.volumeMounts ?? []) if (m.mountPath.includes("serviceaccount")) return { volume: m.name, mountPath: m.mountPath, ...projected(m.name), tokenPath: "token" };
+    throw new Error("failed to find service account volume mount");
 }
 
 describe("Vault config validation", () => {
