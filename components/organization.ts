@@ -54,9 +54,10 @@ export class Organization extends pulumi.ComponentResource {
             serviceAccounts: org.apps.map((app) => ({
                 name: appNames(org.name, app.name, args.env, app.isDefaultApp).serviceAccount,
                 annotations: args.platform.aws?.serviceAccountAnnotations(org, app),
-                // Only the Vault agent injector reads the pod's mounted API token; IRSA, the Vault CSI
-                // provider and the Vault Secrets Operator request their own tokens.
-                automountToken: app.delivery === "vault-agent",
+                // No pod needs the API token: IRSA, the Vault CSI provider and the Vault Secrets Operator
+                // request their own tokens, and the Vault agent logs in with a projected token of audience
+                // vault (the volume its annotations name).
+                automountToken: false,
             })),
             databasePort: args.server.port,
             databaseEgress: args.databaseEgress,

@@ -255,6 +255,8 @@ export function stackExports(outputs: StackOutputs): Record<string, unknown> {
                 password: app.login && app.vault === undefined ? pulumi.secret(app.login.password) : undefined,
                 vaultPath: app.vault?.credentialsPath,
                 vaultAgentAnnotations: app.vault?.agentAnnotations,
+                // vault-agent: the projected ServiceAccount token (audience vault) the annotations name.
+                vaultAgentTokenVolume: app.vault?.agentTokenVolume,
                 // mtls: the app's certificate identity and the pod pieces (sidecar, volumes, PG* env) for its Deployment.
                 mtls: app.spiffe ? { spiffeId: app.spiffe.spiffeId, certificateCommonName: app.spiffe.commonName, podLabels: app.spiffe.podLabels, pod: app.spiffe.pod } : undefined,
             }])),

@@ -284,11 +284,18 @@ describe("program: dev stack settings flow from config (up)", function () {
         }
     });
 
-    it("mounts the API token only for the vault-agent app", () => {
-        const agentApps = new Set(config.organizations.flatMap((o) => o.apps.filter((a) => a.delivery === "vault-agent").map((a) => `${o.name}/${a.name}`)));
+    it("mounts no API token into any app's pods (the Vault agent has a projected token of its own)", async () => {
         for (const sa of run.ofType(T.serviceAccount)) {
-            const id = `${sa.inputs.metadata.namespace}/${sa.inputs.metadata.name}`;
-            assert.strictEqual(sa.inputs.automountServiceAccountToken, agentApps.has(id), id);
+            assert.strictEqual(sa.inputs.automountServiceAccountToken, false, `${sa.inputs.metadata.namespace}/${sa.inputs.metadata.name}`);
+        }
+        const exported = (await valueOf(run.result.exports.organizations as any)) as any;
+        for (const org of config.organizations) {
+            for (const app of org.apps.filter((a) => a.delivery === "vault-agent")) {
+                const volume = exported[org.name].apps[app.name].vaultAgentTokenVolume;
+                const annotations = await valueOf(exported[org.name].apps[app.name].vaultAgentAnnotations as any) as Record<string, string>;
+                assert.strictEqual(volume?.name, annotations["vault.hashicorp.com/agent-service-account-token-volume-name"], `${org.name}/${app.name}: the exported volume is the one the annotations name`);
+                assert.strictEqual(volume.projected.sources[0].serviceAccountToken.audience, "vault");
+            }
         }
     });
 });
