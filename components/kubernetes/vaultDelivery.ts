@@ -32,6 +32,8 @@ export interface VaultDeliveryArgs {
     name: string;
     /** Connection settings without credentials (username comes from Vault). */
     settings: pulumi.Input<ConnectionSettings>;
+    /** csi: also sync the files into the Secret `name` (default true). */
+    syncSecret?: boolean;
 }
 
 /** A Go template (VSO / agent) rendering DATABASE_URL from Vault's username and password. */
@@ -67,11 +69,13 @@ export function vaultSecretProviderClass(name: string, args: VaultDeliveryArgs, 
                 audience: VAULT_AUDIENCE,
                 objects: secretPath.apply(vaultCsiObjects),
             },
-            secretObjects: [{
-                secretName: args.name,
-                type: "Opaque",
-                data: [{ objectName: "username", key: "username" }, { objectName: "password", key: "password" }],
-            }],
+            ...(args.syncSecret === false ? {} : {
+                secretObjects: [{
+                    secretName: args.name,
+                    type: "Opaque",
+                    data: [{ objectName: "username", key: "username" }, { objectName: "password", key: "password" }],
+                }],
+            }),
         },
     }, opts);
 }
@@ -101,6 +105,9 @@ export function vaultSecretsOperatorObjects(name: string, args: VaultDeliveryArg
             // static-creds: VSO re-reads when Vault's rotation is due (ttl), not on a lease
             allowStaticCreds: !args.dynamic,
             renewalPercent: 67,
+            // dynamic: deleting the VaultDynamicSecret (the app's access request) revokes its lease, so
+            // Vault drops the user at once instead of at the lease's end (seed 004).
+            ...(args.dynamic ? { revoke: true } : {}),
             destination: {
                 create: true,
                 name: args.name,

@@ -129,6 +129,7 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
             dynamic,
             name: args.deliveryName,
             settings: args.settings,
+            syncSecret: app.syncSecret,
         };
         const k8sOpts = { parent: this };
         switch (app.delivery) {

@@ -230,3 +230,32 @@ describe("Vault config validation", () => {
         assert.match(problems({ ...base, vault: { address: "https://vault:8200", defaultTtl: 90000, maxTtl: 3600 }, organizations: [{ name: "a" }] }).join("\n"), /vault\.defaultTtl: must not exceed vault\.maxTtl/);
     });
 });
+
+describe("Vault Secrets Operator and the lease of a dynamic user", function () {
+    this.timeout(60000);
+    it("revokes a dynamic user's lease when its VaultDynamicSecret goes away (static credentials have no lease); csi syncs a Secret unless told not to", async () => {
+        const run = await runPulumi(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const program = require("../../stacks/program") as typeof import("../../stacks/program");
+            return program.createStack();
+        }, {
+            stack: "dev",
+            config: {
+                database: { engine: "statefulset" },
+                vault: { address: "https://vault.example.internal:8200" },
+                organizations: [{ name: "acme", apps: [
+                    { name: "reports", access: "readonly", credentials: "vault-dynamic" },
+                    { name: "api", credentials: "vault-static" },
+                    { name: "files", access: "readonly", credentials: "vault-dynamic", delivery: "csi", syncSecret: false },
+                    { name: "env", access: "readonly", credentials: "vault-dynamic", delivery: "csi" },
+                ] }],
+            },
+        });
+        const spcs = Object.fromEntries(run.ofType("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").map((r) => [r.inputs.metadata.name, r.inputs.spec]));
+        assert.strictEqual(spcs["files-database"].secretObjects, undefined, "syncSecret: false mounts files only");
+        assert.strictEqual(spcs["env-database"].secretObjects[0].secretName, "env-database");
+        const specs = Object.fromEntries(run.ofType("kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret").map((r) => [r.inputs.metadata.name, r.inputs.spec]));
+        assert.deepStrictEqual([specs["reports-database"].path, specs["reports-database"].allowStaticCreds, specs["reports-database"].revoke], ["creds/acme-dev-reports", false, true]);
+        assert.deepStrictEqual([specs["api-database"].path, specs["api-database"].allowStaticCreds, specs["api-database"].revoke], ["static-creds/acme-dev-api", true, undefined]);
+    });
+});
