@@ -8,8 +8,9 @@ export const MAINTENANCE_DATABASES = ["postgres", "template1"] as const;
  * Takes PUBLIC's default CONNECT and TEMPORARY away on the server's maintenance databases, so an app
  * login (or a Vault dynamic user) can connect to its own organization's database and to nothing else:
  * it cannot park large objects or default-privilege entries where no revocation looks for them, nor see
- * anything there. The admin keeps access as superuser or as the databases' owner (the RDS master user
- * owns `postgres` and `template1`), Vault's logins connect to the organizations' databases.
+ * anything there. The admin keeps access as superuser or as the database's owner (the RDS master user
+ * owns `postgres`); Vault's logins connect to the organizations' databases. Under an admin that owns
+ * neither, PostgreSQL only warns and PUBLIC keeps its default.
  */
 export class MaintenanceDatabases extends pulumi.ComponentResource {
     constructor(name: string, opts?: pulumi.ComponentResourceOptions) {

@@ -45,6 +45,8 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }) });
             // the RDS master user: not a superuser; CREATEROLE, CREATEDB
             await server.query("CREATE ROLE pgadmin WITH LOGIN CREATEROLE CREATEDB PASSWORD 'Master-Passw0rd'");
+            // RDS creates the `postgres` database owned by the master user
+            await server.query("ALTER DATABASE postgres OWNER TO pgadmin");
             await applyProviderResources(server, resources, { user: "pgadmin", password: "Master-Passw0rd" });
         });
         after(async () => {
@@ -76,6 +78,12 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             await assert.rejects(reporting.query("DELETE FROM orders"), /permission denied for table orders/);
             await assert.rejects(login("globex_globex", "acme"), /permission denied for database "acme"/);
             await assert.rejects(login("acme_storefront", "globex"), /permission denied for database "globex"/);
+        });
+
+        it("keeps the apps out of the maintenance database the master user owns", async () => {
+            const connect = await server.query("SELECT has_database_privilege('public', 'postgres', 'CONNECT') AS c, has_database_privilege('public', 'postgres', 'TEMPORARY') AS t");
+            assert.deepStrictEqual(connect.rows[0], { c: false, t: false });
+            for (const user of creds.keys()) await assert.rejects(login(user, "postgres"), /permission denied for database "postgres"/, user);
         });
     });
 }
