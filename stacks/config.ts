@@ -312,6 +312,12 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             const host = eksOidcIssuerUrl.replace(/^https:\/\//, "").replace(/\/$/, "");
             if (!eksOidcProviderArn.endsWith(`:oidc-provider/${host}`)) add("aws.eksOidcProviderArn", `must be the IAM OIDC provider of aws.eksOidcIssuerUrl (arn:…:oidc-provider/${host}); IRSA trust would never match a token otherwise`);
         }
+        const account = typeof eksOidcProviderArn === "string" ? eksOidcProviderArn.split(":")[4] : undefined;
+        (Array.isArray(raw.aws.platformAdminRoleArns) ? raw.aws.platformAdminRoleArns : []).forEach((arn: unknown, i: number) => {
+            if (account && typeof arn === "string" && arn.split(":")[4] !== account) {
+                add(`aws.platformAdminRoleArns[${i}]`, `must be a role of account ${account} (the stack's, from aws.eksOidcProviderArn): the secrets and keys admit admins of their own account only`);
+            }
+        });
     }
     let usesSecretsManager = false;
     const orgs: any[] = Array.isArray(raw.organizations) ? raw.organizations : [];

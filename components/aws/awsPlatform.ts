@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AppSpec, OrganizationSpec } from "../types";
 import { appNames } from "../naming";
-import { accountOfArn, assumedRoleName, deployerLockoutProblem, issuerHost } from "./policies";
+import { accountOfArn, deployerLockoutProblem, issuerHost } from "./policies";
 
 /**
  * Shared AWS facts and settings, built once per stack (not per organization): one explicit provider, the
@@ -79,10 +79,8 @@ export function createAwsPlatform(settings: AwsPlatformSettings, opts?: pulumi.C
     const partitionName = partition.partition;
     let verifiedAdmins: pulumi.Output<string[]> | undefined;
     const verifiedPlatformAdminRoleArns = () => {
-        verifiedAdmins ??= identity.arn.apply((callerArn) => {
-            const roleName = assumedRoleName(callerArn);
-            return roleName ? aws.iam.getRoleOutput({ name: roleName }, { provider }).arn : pulumi.output(callerArn);
-        }).apply((principalArn) => {
+        // The session's source role with its path, as aws:PrincipalArn reports it (other ARNs pass through).
+        verifiedAdmins ??= aws.iam.getSessionContextOutput({ arn: identity.arn }, { provider }).issuerArn.apply((principalArn) => {
             const problem = deployerLockoutProblem(principalArn, settings.platformAdminRoleArns);
             if (problem) throw new Error(problem);
             return settings.platformAdminRoleArns;

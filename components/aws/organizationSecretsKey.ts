@@ -27,8 +27,9 @@ export class OrganizationSecretsKey extends pulumi.ComponentResource {
         super("postgres-access:index:OrganizationSecretsKey", name, {}, opts);
         const p = args.platform;
         const child = { parent: this, provider: p.provider };
-        const policy = pulumi.all([p.partition, p.accountId, pulumi.all(args.appRoleArns)]).apply(([partition, account, roles]) =>
-            JSON.stringify(organizationKeyPolicy(partition, account, p.region, roles, p.platformAdminRoleArns)));
+        // The admins once the deployer is verified among them: no key (and so no secret) exists before that.
+        const policy = pulumi.all([p.partition, p.accountId, pulumi.all(args.appRoleArns), p.verifiedPlatformAdminRoleArns()]).apply(([partition, account, roles, admins]) =>
+            JSON.stringify(organizationKeyPolicy(partition, account, p.region, roles, admins)));
         const key = new aws.kms.Key(`${name}`, {
             description: `postgres-access ${p.env}: database credentials of organization ${args.organization}`,
             enableKeyRotation: true,

@@ -153,15 +153,6 @@ export function organizationKeyPolicy(partition: string, accountId: string, regi
 }
 
 /**
- * The role name inside a caller identity ARN of an assumed-role session
- * (`arn:aws:sts::<account>:assumed-role/<role-name>/<session>`), or undefined for users and root.
- * STS leaves the role's path out; `aws:PrincipalArn` keeps it, so the caller's role must be looked up.
- */
-export function assumedRoleName(callerArn: string): string | undefined {
-    return /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/.+$/.exec(callerArn)?.[1];
-}
-
-/**
  * Why running `pulumi up` as this principal would lock the deployer out of the secrets it manages (every
  * secret's resource policy denies all but the app and `platformAdminRoleArns`), or undefined when it is
  * one of the admins. `principalArn` is what `aws:PrincipalArn` reports: the role ARN with its path.

@@ -189,8 +189,9 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresSer
         }, { ...child, retainOnDelete: protection.retainStorageKey });
         new aws.kms.Alias(`${name}-storage-key-alias`, { name: `alias/postgres-access/${identifier}-storage`, targetKeyId: key.keyId }, child);
 
-        // Each subnet looked up once: checked (private, in the VPC, two AZs) before the subnet group uses
-        // it, and its CIDR block is where the organizations' namespaces may send database traffic.
+        // Each subnet looked up once: checked (in the VPC, no public IPs on launch, two AZs) before the subnet
+        // group uses it, and its CIDR block is where the organizations' namespaces may send database traffic.
+        // (A route to an internet gateway is not inspected; the instance is not publicly accessible anyway.)
         const subnets = pulumi.all(args.subnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this })));
         const verified = subnets.apply((found) => {
             const problems = rdsSubnetProblems(args.vpcId, found);

@@ -68,7 +68,8 @@ export function vaultEngineProblems(organizations: VaultOrganizationSpec[]): str
  * The database secrets engine for one server: one mount per environment holding one connection per
  * organization (`VaultOrganizationConnection`: its own admin login, its own database, exactly its roles).
  * A connection is created by `connectionFor` when the organization's first Vault app asks for it, after
- * that organization's database and group roles exist.
+ * that organization's database and group roles exist. So `dependsOn: [engine]` waits for the mount only;
+ * to wait for an organization's connection, depend on what `connectionFor` returns.
  */
 export class VaultDatabaseEngine extends pulumi.ComponentResource {
     public readonly mount: pulumi.Output<string>;

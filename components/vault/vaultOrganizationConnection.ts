@@ -96,12 +96,16 @@ export class VaultOrganizationConnection extends pulumi.ComponentResource {
         }, { ...pg, dependsOn: [...args.dependsOn, this.adminLogin] });
         // PostgreSQL 16+: CREATEROLE alone no longer lets the admin grant membership in a role; it needs
         // ADMIN OPTION on exactly that role. One grant per group role, shared by all apps that use it.
+        // Kept when the last dynamic app of a group goes away (retainOnDelete): while any of its users'
+        // leases is outstanding, PostgreSQL refuses the REVOKE ("dependent privileges exist"), and those
+        // users' revocations need the admin's ADMIN on the group's members anyway. It stays within the
+        // organization (its own admin, its own group role).
         const adminOptions = Number(args.server.majorVersion) >= 16
             ? [...new Set(args.dynamicGroupRoles)].map((group) => new postgresql.GrantRole(`${name}-admin-option-${group}`, {
                 role: this.adminLogin.name,
                 grantRole: group,
                 withAdminOption: true,
-            }, { ...pg, dependsOn: [...args.dependsOn, this.adminLogin] }))
+            }, { ...pg, dependsOn: [...args.dependsOn, this.adminLogin], retainOnDelete: true }))
             : [];
 
         const sslmode = args.server.tls === "require" ? "require" : "verify-full";

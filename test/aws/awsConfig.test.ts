@@ -3,8 +3,8 @@
  * at once, each with its path and what to do; the shipped staging and prod files are accepted.
  */
 import * as assert from "assert";
-import { RunResult, runPulumi } from "../support/harness";
-import { assumedRoleName, deployerLockoutProblem } from "../../components/aws/policies";
+import { RecordedResource, RunResult, runPulumi } from "../support/harness";
+import { deployerLockoutProblem } from "../../components/aws/policies";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { readStackFile } from "../../stacks/stackFile";
 import { AWS_ENVS, runAwsStack } from "../support/awsStacks";
@@ -52,6 +52,7 @@ const cases: Case[] = [
     { name: "the OIDC provider of another cluster", config: { database: database(), aws: { ...aws, eksOidcIssuerUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER999" }, organizations: orgs }, expect: [["aws.eksOidcProviderArn", /IAM OIDC provider of aws.eksOidcIssuerUrl .*oidc-provider\/oidc.eks.eu-west-1.amazonaws.com\/id\/OTHER999/]] },
     { name: "a cluster ARN instead of the OIDC provider", config: { database: database(), aws: { ...aws, eksOidcProviderArn: "arn:aws:eks:eu-west-1:123456789012:cluster/main" }, organizations: orgs }, expect: [["aws.eksOidcProviderArn", /oidc-provider/]] },
     { name: "no platform admin (the deployer would lock itself out)", config: { database: database(), aws: { ...aws, platformAdminRoleArns: [] }, organizations: orgs }, expect: [["aws.platformAdminRoleArns", /locks itself out/]] },
+    { name: "a platform admin of another account", config: { database: database(), aws: { ...aws, platformAdminRoleArns: ["arn:aws:iam::999999999999:role/platform-deployer"] }, organizations: orgs }, expect: [["aws.platformAdminRoleArns[0]", /must be a role of account 123456789012/]] },
     { name: "a user ARN as platform admin", config: { database: database(), aws: { ...aws, platformAdminRoleArns: ["arn:aws:iam::123456789012:user/alice"] }, organizations: orgs }, expect: [["aws.platformAdminRoleArns[0]", /IAM role ARN/]] },
     { name: "a recovery window Secrets Manager refuses", config: { database: database(), aws: { ...aws, secretRecoveryWindowDays: 3 }, organizations: orgs }, expect: [["aws.secretRecoveryWindowDays", /at least 7/]] },
     { name: "a role ARN as permissions boundary", config: { database: database(), aws: { ...aws, permissionsBoundaryArn: "arn:aws:iam::123456789012:role/boundary" }, organizations: orgs }, expect: [["aws.permissionsBoundaryArn", /IAM policy ARN/]] },
@@ -129,9 +130,7 @@ describe("the deployer cannot lock itself out of the secrets", function () {
     const account = "123456789012";
     const caller = (role: string) => ({ "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: account, arn: `arn:aws:sts::${account}:assumed-role/${role}/ci`, userId: "AROAEXAMPLE:ci" }) });
 
-    it("names the role STS reports and what IAM compares (the role ARN with its path)", () => {
-        assert.strictEqual(assumedRoleName(`arn:aws:sts::${account}:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com`), "AWSReservedSSO_Admin_0123");
-        assert.strictEqual(assumedRoleName(`arn:aws:iam::${account}:user/alice`), undefined);
+    it("explains an unlisted deployer, a listed role without its path, and a user", () => {
         const admins = [`arn:aws:iam::${account}:role/platform-deployer`];
         assert.strictEqual(deployerLockoutProblem(admins[0], admins), undefined);
         assert.match(deployerLockoutProblem(`arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/platform-deployer`, admins)!, /names the same role without its path/);
@@ -142,23 +141,31 @@ describe("the deployer cannot lock itself out of the secrets", function () {
     it("lets the listed deployer role write the secret policies", async () => {
         const run = await runAwsStack("staging");
         assert.ok(run.ofType("aws:secretsmanager/secretPolicy:SecretPolicy").length > 0);
-        assert.deepStrictEqual(run.calls.filter((c) => c.token === "aws:iam/getRole:getRole").map((c) => c.inputs.name), ["platform-deployer"], "the caller's role is looked up once");
+        assert.deepStrictEqual(run.calls.filter((c) => c.token === "aws:iam/getSessionContext:getSessionContext").map((c) => c.inputs.arn), [`arn:aws:sts::${account}:assumed-role/platform-deployer/ci`], "the caller's role is looked up once");
     });
 
     for (const [what, calls, expected] of [
         ["a deployer role that is not listed", caller("intern"), /role\/intern, is not listed/],
-        ["a listed role name whose real ARN has a path", { ...caller("platform-deployer"), "aws:iam/getRole:getRole": (i: any) => ({ name: i.name, arn: `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/${i.name}` }) }, /without its path/],
+        ["an IAM user", { "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: account, arn: `arn:aws:iam::${account}:user/alice`, userId: "AIDAEXAMPLE" }) }, /user\/alice, is not listed \(run `pulumi up` as an IAM role/],
+        ["a listed role name whose real ARN has a path", { ...caller("platform-deployer"), "aws:iam/getSessionContext:getSessionContext": (i: any) => ({ arn: i.arn, issuerArn: `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/platform-deployer` }) }, /without its path/],
     ] as [string, Record<string, (inputs: any) => any>, RegExp][]) {
-        it(`fails the run (as pulumi up and preview would) for ${what}`, async () => {
+        it(`fails the run (as pulumi up and preview would) for ${what}, before any key or secret exists`, async () => {
             let run: RunResult<Record<string, any>> | undefined;
-            let error: unknown;
+            let error: (Error & { resources?: RecordedResource[] }) | undefined;
             try {
                 run = await runAwsStack("staging", { calls });
             } catch (err) {
-                error = err;
+                error = err as Error;
             }
             assert.match(String(error), expected, `the run must fail (got ${error ?? "success"})`);
             assert.strictEqual(run, undefined);
+            const registered = error!.resources!;
+            assert.ok(registered.some((r) => r.type === "aws:iam/role:Role"), "the run got as far as the app roles");
+            const secretsKeys = registered.filter((r) => r.type === "aws:kms/key:Key" && r.name.endsWith("-secrets-key"));
+            assert.deepStrictEqual(secretsKeys, [], "no organization key is created for a deployer that would be locked out");
+            for (const type of ["aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretPolicy:SecretPolicy", "aws:secretsmanager/secretVersion:SecretVersion"]) {
+                assert.ok(!registered.some((r) => r.type === type), `no ${type} is created for a deployer that would be locked out`);
+            }
         });
     }
 });

@@ -24,7 +24,6 @@ export function runAwsStack(env: string, options: { preview?: boolean; config?: 
         config: options.config ?? readStackFile(env),
         calls: {
             "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: account, arn: `arn:aws:sts::${account}:assumed-role/platform-deployer/ci`, userId: "AROAEXAMPLE:ci" }),
-            "aws:iam/getRole:getRole": (inputs) => ({ name: inputs.name, arn: `arn:aws:iam::${account}:role/${inputs.name}`, id: inputs.name }),
             ...options.calls,
         },
     });

@@ -79,7 +79,11 @@ export interface RunResult<T> {
 
 const defaultCalls: Record<string, (inputs: any) => any> = {
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: "123456789012", arn: "arn:aws:sts::123456789012:assumed-role/platform-deployer/pulumi", userId: "AROAEXAMPLE:pulumi" }),
-    "aws:iam/getRole:getRole": (inputs) => ({ name: inputs.name, arn: `arn:aws:iam::123456789012:role/${inputs.name}`, id: inputs.name }),
+    // as the provider does: an assumed-role session's source role (here without a path), other ARNs as given
+    "aws:iam/getSessionContext:getSessionContext": (inputs) => {
+        const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(inputs.arn);
+        return m ? { arn: inputs.arn, issuerArn: `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`, issuerName: m[3], sessionName: m[4] } : { arn: inputs.arn, issuerArn: inputs.arn };
+    },
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
     // subnet-0a1b2c... -> 10.0.<n>.0/24, deterministic per id
@@ -156,7 +160,8 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
     }
     if (failures.length) {
         const messages = [...new Set(failures.map((f) => (f instanceof Error ? f.message : String(f))))];
-        throw new Error(`the program failed (as pulumi up would): ${messages.join("\n")}`);
+        // what had been registered by then travels with the error, for tests of what a failure prevents
+        throw Object.assign(new Error(`the program failed (as pulumi up would): ${messages.join("\n")}`), { resources });
     }
     return {
         result: result as Awaited<T>,

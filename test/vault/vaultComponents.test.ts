@@ -87,6 +87,9 @@ describe("Vault components under mocks", function () {
             const run = await engineRun(version);
             const grants = run.ofType("postgresql:index/grantRole:GrantRole").map((g) => [g.inputs.role, g.inputs.grantRole, g.inputs.withAdminOption]);
             assert.deepStrictEqual(grants.sort(), version === "17" ? [["acme_vault_admin", "acme_readonly", true], ["globex_vault_admin", "globex_readwrite", true]] : [], version);
+            for (const g of run.captured.filter((c) => c.type === "postgresql:index/grantRole:GrantRole")) {
+                assert.strictEqual(g.opts.retainOnDelete, true, `${g.name}: removing the last dynamic app must not REVOKE while its users' leases are out`);
+            }
         }
     });
 
