@@ -174,7 +174,6 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
     }, { dependsOn: server instanceof pulumi.Resource ? [server] : [] });
     return {
         provider,
-        address: v.address,
         namespace: v.namespace,
         mount: engine.mount,
         kubernetesAuthMount: v.kubernetesAuthMount,

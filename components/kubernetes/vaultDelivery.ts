@@ -21,7 +21,6 @@ export interface VaultDeliveryArgs {
     serviceAccount: string;
     /** Vault Kubernetes auth role of the app. */
     vaultRole: string;
-    vaultAddress: string;
     vaultNamespace?: string;
     kubernetesAuthMount: string;
     /** `<mount>` and the path within it (`static-creds/<role>` or `creds/<role>`). */
@@ -63,7 +62,9 @@ export function vaultSecretProviderClass(name: string, args: VaultDeliveryArgs, 
             provider: "vault",
             parameters: {
                 roleName: args.vaultRole,
-                vaultAddress: args.vaultAddress,
+                // No vaultAddress: the provider then talks to Vault through the Vault Agent sidecar the Helm
+                // chart installs beside it (set the address there), which caches tokens and renews leases;
+                // an address here bypasses that agent.
                 vaultKubernetesMountPath: args.kubernetesAuthMount,
                 ...(args.vaultNamespace ? { vaultNamespace: args.vaultNamespace } : {}),
                 audience: VAULT_AUDIENCE,

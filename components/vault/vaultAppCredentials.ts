@@ -121,7 +121,6 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
             app: app.name,
             serviceAccount: args.serviceAccount,
             vaultRole: args.vaultRole,
-            vaultAddress: platform.address,
             vaultNamespace: platform.namespace,
             kubernetesAuthMount: platform.kubernetesAuthMount,
             mount: platform.mount,

@@ -18,8 +18,6 @@ export interface VaultOrganizationAccess {
 export interface VaultAppPlatform {
     /** Explicit Vault provider. */
     provider: vault.Provider;
-    /** Vault address pods and agents use. */
-    address: string;
     /** Enterprise namespace, if any. */
     namespace?: string;
     /** Mount path of the database secrets engine (one per environment). */

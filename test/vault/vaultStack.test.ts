@@ -119,6 +119,7 @@ for (const preview of [false, true]) {
             assert.strictEqual(spc.spec.provider, "vault");
             for (const [k, v] of Object.entries(spc.spec.parameters)) assert.strictEqual(typeof v, "string", `parameters.${k} is a string`);
             assert.strictEqual(spc.spec.parameters.roleName, "initech-dev-analytics");
+            assert.strictEqual(spc.spec.parameters.vaultAddress, undefined, "no address: the provider's own Vault Agent caches and renews leases");
             if (!preview) {
                 const objects = yaml.load(spc.spec.parameters.objects) as any[];
                 assert.deepStrictEqual(objects.map((o) => [o.objectName, o.secretPath, o.secretKey]), [
