@@ -117,7 +117,8 @@ export class AppAccess extends pulumi.ComponentResource {
                 access: app.access,
                 groupRole: groupRole.name,
                 connectionLimit: app.connectionLimit,
-                passwordManagedBy: app.credentials === "vault-static" ? "vault" : "pulumi",
+                // mtls: the client certificate is the only credential, so the login gets no password at all
+                passwordManagedBy: server.tls === "mtls" ? "none" : app.credentials === "vault-static" ? "vault" : "pulumi",
             }, { parent: this, dependsOn: database.privilegesReady });
         }
 

@@ -34,14 +34,15 @@ export function usesClientCertificate(settings: ConnectionSettings): boolean {
  * `@`, `:`, `/`, `%`, `#`, `?` or spaces survive; sslmode (and sslrootcert) as query parameters. With a
  * client certificate (mtls) the URL carries no password.
  */
-export function databaseUrl(settings: ConnectionSettings, password: string): string {
+export function databaseUrl(settings: ConnectionSettings, password?: string): string {
     const enc = encodeURIComponent;
+    if (!usesClientCertificate(settings) && password === undefined) throw new Error(`databaseUrl: ${settings.username} has neither a password nor a client certificate`);
     const query = [`sslmode=${settings.sslmode}`];
     for (const key of ["sslrootcert", "sslcert", "sslkey"] as const) {
         if (settings[key]) query.push(`${key}=${enc(settings[key]!)}`);
     }
     const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
-    const userinfo = usesClientCertificate(settings) ? enc(settings.username) : `${enc(settings.username)}:${enc(password)}`;
+    const userinfo = usesClientCertificate(settings) ? enc(settings.username) : `${enc(settings.username)}:${enc(password!)}`;
     return `postgresql://${userinfo}@${host}:${settings.port}/${enc(settings.database)}?${query.join("&")}`;
 }
 
@@ -49,7 +50,7 @@ export function databaseUrl(settings: ConnectionSettings, password: string): str
  * The key/value pairs of a credentials Secret or Secrets Manager entry (RDS secret format plus extras);
  * without `password` when a client certificate is the credential (mtls).
  */
-export function connectionFields(settings: ConnectionSettings, password: string): Record<string, string> {
+export function connectionFields(settings: ConnectionSettings, password?: string): Record<string, string> {
     const fields: Record<string, string> = {
         engine: "postgres",
         host: settings.host,
@@ -57,7 +58,7 @@ export function connectionFields(settings: ConnectionSettings, password: string)
         database: settings.database,
         dbname: settings.database,
         username: settings.username,
-        ...(usesClientCertificate(settings) ? {} : { password }),
+        ...(usesClientCertificate(settings) ? {} : { password: password! }),
         sslmode: settings.sslmode,
         DATABASE_URL: databaseUrl(settings, password),
     };
@@ -67,7 +68,7 @@ export function connectionFields(settings: ConnectionSettings, password: string)
     return fields;
 }
 
-/** `connectionFields` over Outputs; the result is a Pulumi secret. */
-export function connectionFieldsOutput(settings: pulumi.Input<ConnectionSettings>, password: pulumi.Input<string>): pulumi.Output<Record<string, string>> {
+/** `connectionFields` over Outputs; the result is a Pulumi secret. `password` may be absent only with a client certificate. */
+export function connectionFieldsOutput(settings: pulumi.Input<ConnectionSettings>, password?: pulumi.Input<string>): pulumi.Output<Record<string, string>> {
     return pulumi.secret(pulumi.all([settings, password]).apply(([s, p]) => connectionFields(s as ConnectionSettings, p)));
 }

@@ -251,7 +251,7 @@ export function stackExports(outputs: StackOutputs): Record<string, unknown> {
                 authentication: app.authentication,
                 delivered: app.delivered,
                 // Vault-managed logins: the initial password is rotated away at once, so it is not exported.
-                password: app.login && app.vault === undefined ? pulumi.secret(app.login.password) : undefined,
+                password: app.login?.password && app.vault === undefined ? pulumi.secret(app.login.password) : undefined,
                 vaultPath: app.vault?.credentialsPath,
                 vaultAgentAnnotations: app.vault?.agentAnnotations,
                 // vault-agent: the projected ServiceAccount token (audience vault) the annotations name.

@@ -17,8 +17,8 @@ export interface AppSecretsManagerCredentialsArgs {
     keyArn: pulumi.Input<string>;
     /** Connection settings (no password). */
     settings: pulumi.Input<ConnectionSettings>;
-    /** The app login's password (a secret). */
-    password: pulumi.Input<string>;
+    /** The app login's password (a secret); absent when a client certificate is its credential. */
+    password?: pulumi.Input<string>;
     /** Shared AWS facts (provider, account, OIDC provider). */
     platform: AwsAppPlatform;
 }

@@ -10,8 +10,8 @@ export interface DatabaseSecretArgs {
     secretName: string;
     /** Connection settings (host, port, database, username, sslmode, sslrootcert). */
     settings: pulumi.Input<ConnectionSettings>;
-    /** The login password (secret). */
-    password: pulumi.Input<string>;
+    /** The login password (secret); absent for a login whose client certificate is its credential (mtls). */
+    password?: pulumi.Input<string>;
     /** CA bundle PEM added as `ca.crt` (for sslmode=verify-full). */
     caCertPem?: pulumi.Input<string>;
     /** Labels, e.g. the app name. */
@@ -20,7 +20,8 @@ export interface DatabaseSecretArgs {
 
 /**
  * Delivery `secret`: an Opaque Secret in the app's namespace with engine, host, port, database, dbname,
- * username, password, sslmode and a correct, URL-encoded DATABASE_URL (plus `ca.crt` for verify-full).
+ * username, password (none under mtls), sslmode and a correct, URL-encoded DATABASE_URL (plus `ca.crt`
+ * for verify-full, and the certificate paths under mtls).
  * Pods use `envFrom: [{secretRef: {name}}]`, or mount it and point `sslrootcert` at `ca.crt`.
  */
 export class DatabaseSecret extends pulumi.ComponentResource {

@@ -15,9 +15,10 @@ export interface AppLoginArgs {
     /**
      * Who manages the password after creation. `pulumi` (default): a secret RandomPassword that Pulumi
      * keeps. `vault`: Vault's static role rotates it, so Pulumi sets an initial password only once
-     * (write-only `passwordWo`) and never fights the rotation.
+     * (write-only `passwordWo`) and never fights the rotation. `none`: the login has no password at all
+     * (tls mtls, where its client certificate is its only credential).
      */
-    passwordManagedBy?: "pulumi" | "vault";
+    passwordManagedBy?: "pulumi" | "vault" | "none";
 }
 
 /** Options every app login gets: a LOGIN role with no elevated attribute, privileges only through its group. */
@@ -47,14 +48,24 @@ export function loginRoleSettings(args: AppLoginArgs): postgresql.RoleArgs {
 export class AppLogin extends pulumi.ComponentResource {
     /** The login role name. */
     public readonly username: pulumi.Output<string>;
-    /** The password (secret); for Vault-managed logins only the initial one, rotated away by Vault. */
-    public readonly password: pulumi.Output<string>;
+    /**
+     * The password (secret); for Vault-managed logins only the initial one, rotated away by Vault;
+     * undefined for a login without one (`passwordManagedBy: "none"`).
+     */
+    public readonly password?: pulumi.Output<string>;
     /** The role resource (for dependsOn). */
     public readonly role: postgresql.Role;
 
     constructor(name: string, args: AppLoginArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:AppLogin", name, {}, opts);
         const managedBy = args.passwordManagedBy ?? "pulumi";
+        const settings = loginRoleSettings(args);
+        if (managedBy === "none") {
+            this.role = new postgresql.Role(`${name}-role`, settings, { parent: this });
+            this.username = this.role.name;
+            this.registerOutputs({ username: this.username });
+            return;
+        }
         const password = new random.RandomPassword(`${name}-password`, {
             length: 32,
             special: true,
@@ -65,7 +76,6 @@ export class AppLogin extends pulumi.ComponentResource {
             minNumeric: 1,
         }, { parent: this });
         const secretPassword = pulumi.secret(password.result);
-        const settings = loginRoleSettings(args);
         this.role = new postgresql.Role(`${name}-role`, {
             ...settings,
             ...(managedBy === "pulumi"

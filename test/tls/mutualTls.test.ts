@@ -214,6 +214,9 @@ describe("mtls stack under mocks", function () {
         assert.strictEqual(url.searchParams.get("sslmode"), "verify-full");
         assert.deepStrictEqual([url.username, url.password], ["acme_billing", ""], "the certificate is the credential: no password in the URL");
         assert.strictEqual(secret.password, undefined, "nor in the Secret");
+        const logins = run.ofType("postgresql:index/role:Role").filter((r) => r.inputs.login && r.inputs.name !== "postgres");
+        assert.ok(logins.length > 0 && logins.every((r) => r.inputs.password === undefined && r.inputs.passwordWo === undefined), "the app logins have no password at all");
+        assert.deepStrictEqual(run.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name).filter((n) => !n.startsWith("postgres")), [], "only the server's admin password is generated");
         assert.deepStrictEqual([url.searchParams.get("sslcert"), url.searchParams.get("sslkey"), url.searchParams.get("sslrootcert")], [SVID_FILES.cert, SVID_FILES.key, SVID_FILES.bundle]);
         const billing = run.result.organizations.find((o) => o.organizationName === "acme")!.apps.find((a) => a.appName === "billing")!;
         const pod: MtlsAppPod = await resolve(billing.spiffe!.pod);

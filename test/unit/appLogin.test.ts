@@ -18,8 +18,8 @@ function runLogin(preview: boolean, args: AppLoginArgs): Promise<RunResult<Resul
     return runPulumi(async () => {
         const login = new AppLogin("acme-web-login", args);
         return {
-            passwordSecret: await isSecret(login.password),
-            password: preview ? undefined : await valueOf(login.password),
+            passwordSecret: login.password ? await isSecret(login.password) : false,
+            password: preview || !login.password ? undefined : await valueOf(login.password),
             username: preview ? undefined : await valueOf(login.username),
         };
     }, { preview });
@@ -78,6 +78,14 @@ for (const preview of [false, true]) {
             assert.ok(role.inputs.passwordWoVersion !== undefined, "write-only values need a version to be sent at all");
             assert.strictEqual(role.inputs.assumeRole, "acme_owner");
             assert.deepStrictEqual(role.inputs.roles, ["acme_owner"]);
+        });
+
+        it("gives a certificate-only (mtls) login no password at all", async () => {
+            const run = await runLogin(preview, { roleName: "acme_web", access: "readwrite", groupRole: "acme_readwrite", connectionLimit: 5, passwordManagedBy: "none" });
+            const [role] = run.ofType(T.role);
+            assert.deepStrictEqual([role.inputs.password, role.inputs.passwordWo, role.inputs.login, role.inputs.roles], [undefined, undefined, true, ["acme_readwrite"]]);
+            assert.deepStrictEqual(run.ofType(T.randomPassword), [], "no password is generated");
+            assert.strictEqual(run.result.password, undefined);
         });
     });
 }
