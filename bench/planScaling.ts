@@ -5,7 +5,7 @@
  * never absolute times as a pass/fail figure. Run: `npm run bench`.
  */
 import { performance } from "perf_hooks";
-import { runPulumi } from "../test/support/harness";
+import { runPulumi } from "../stacks/offlineRun";
 
 function fleet(organizations: number): Record<string, unknown> {
     return {

@@ -6,7 +6,7 @@
  * `--preview` runs it as `pulumi preview` does (computed values unknown); `--dir <folder>` reads the stack
  * file from another folder than the project's.
  */
-import { runPulumi, RecordedResource } from "../test/support/harness";
+import { runPulumi, RecordedResource } from "./offlineRun";
 import { ConfigError } from "./config";
 import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";

@@ -3,7 +3,7 @@
  * under mocks. Everything printed is read from the registered resources, never restated from config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource } from "../test/support/harness";
+import { RecordedResource } from "./offlineRun";
 import { StackOutputs } from "./program";
 import { describeServerTls } from "../components/database/serverConfig";
 

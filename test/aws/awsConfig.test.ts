@@ -3,7 +3,7 @@
  * at once, each with its path and what to do; the shipped staging and prod files are accepted.
  */
 import * as assert from "assert";
-import { RecordedResource, RunResult, runPulumi } from "../support/harness";
+import { RecordedResource, RunResult, runPulumi } from "../../stacks/offlineRun";
 import { deployerLockoutProblem } from "../../components/aws/policies";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { readStackFile } from "../../stacks/stackFile";

@@ -5,7 +5,7 @@
  * assume each role (IRSA trust). See test/support/iamSimulation.ts for how trust policies are evaluated.
  */
 import * as assert from "assert";
-import { RunResult } from "../support/harness";
+import { RunResult } from "../../stacks/offlineRun";
 import { AWS_ENVS, ACCOUNTS, AppAws, REGION, appsOf, awsStackRun } from "../support/awsStacks";
 import { policyErrors, simulate, simulateTrust, strictTrustDecision } from "../support/iamSimulation";
 

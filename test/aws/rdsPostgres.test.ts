@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as aws from "@pulumi/aws";
-import { runPulumi, RunResult, valueOf, isSecret, isKnown } from "../support/harness";
+import { runPulumi, RunResult, valueOf, isSecret, isKnown } from "../../stacks/offlineRun";
 import { AWS_ENVS, ACCOUNTS, REGION, awsStackRun, runAwsStack } from "../support/awsStacks";
 import { readStackFile } from "../../stacks/stackFile";
 import { RdsPostgres, RdsPostgresArgs, SubnetFacts, rdsPostgresProblems, rdsProtection, rdsSubnetProblems } from "../../components/database/rdsPostgres";

@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as yaml from "js-yaml";
 import Ajv from "ajv";
 import * as pulumi from "@pulumi/pulumi";
-import { RunResult, RecordedResource, fakeRandom, isSecret, valueOf } from "../support/harness";
+import { RunResult, RecordedResource, fakeRandom, isSecret, valueOf } from "../../stacks/offlineRun";
 import { AWS_ENVS, AppAws, appsOf, awsStackRun, runAwsStack } from "../support/awsStacks";
 import { readStackFile } from "../../stacks/stackFile";
 import { secretProviderClassSchema } from "../support/secretProviderClassSchema";

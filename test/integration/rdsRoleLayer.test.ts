@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../support/harness";
+import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";

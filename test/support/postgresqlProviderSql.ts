@@ -22,7 +22,7 @@
  * still reads as PUBLIC), literals as pqQuoteLiteral.
  */
 import { Client } from "pg";
-import { RecordedResource } from "./harness";
+import { RecordedResource } from "../../stacks/offlineRun";
 import { TestServer } from "./realPostgres";
 
 export interface SqlStep {

@@ -22,7 +22,7 @@ import { promisify } from "util";
 import { Client, Pool } from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import * as pulumi from "@pulumi/pulumi";
-import { runPulumi, RecordedResource, RunResult } from "../support/harness";
+import { runPulumi, RecordedResource, RunResult } from "../../stacks/offlineRun";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { spiffeTrustDomain, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";

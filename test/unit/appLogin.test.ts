@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RunResult, fakeRandom, isSecret, runPulumi, valueOf } from "../support/harness";
+import { RunResult, fakeRandom, isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
 import { AppLogin, AppLoginArgs, loginRoleSettings } from "../../components/postgres/appLogin";
 import { ACCESS_LEVELS } from "../../components/types";
 import { databaseUrl } from "../../components/connectionInfo";

@@ -3,7 +3,7 @@
  * `kubernetes-models`, and walking recorded inputs for values that must stay secret.
  */
 import * as assert from "assert";
-import { RecordedResource } from "../support/harness";
+import { RecordedResource } from "../../stacks/offlineRun";
 
 export const T = {
     namespace: "kubernetes:core/v1:Namespace",

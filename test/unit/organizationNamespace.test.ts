@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RunResult, runPulumi } from "../support/harness";
+import { RunResult, runPulumi } from "../../stacks/offlineRun";
 import { OrganizationNamespace, OrganizationNamespaceArgs } from "../../components/kubernetes/organizationNamespace";
 import { T, assertKubernetesValid, quantity } from "./helpers";
 

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as yaml from "js-yaml";
-import { runPulumi, RunResult } from "../support/harness";
+import { runPulumi, RunResult } from "../../stacks/offlineRun";
 import { readStackFile } from "../../stacks/stackFile";
 import { parseStackConfig, ConfigError } from "../../stacks/config";
 import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";

@@ -1,6 +1,6 @@
 /**
  * Runs the program (or a component) in-process under `pulumi.runtime.setMocks` and records every resource
- * and invoke it registers. `setMocks` is process-wide, so every suite goes through `runPulumi`, which sets
+ * and invoke it registers: the engine of the offline plan (`npm run plan`), the benchmark and the tests. `setMocks` is process-wide, so every suite goes through `runPulumi`, which sets
  * the mocks (up or preview), the config and the stack name, runs the code, and waits for all registrations.
  */
 import * as pulumi from "@pulumi/pulumi";
