@@ -13,6 +13,22 @@ import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
 import { StackOutputs } from "./program";
 import { describePlan } from "./planReport";
 
+/**
+ * Who runs the offline plan, as far as AWS is concerned: the stack's first platform admin role, in the
+ * account of its EKS OIDC provider (what `pulumi up` would run as, if the stack file is right).
+ */
+function deployerCalls(raw: Record<string, unknown>): Record<string, (inputs: any) => any> | undefined {
+    const aws = raw.aws as { eksOidcProviderArn?: unknown; platformAdminRoleArns?: unknown } | undefined;
+    const admin = Array.isArray(aws?.platformAdminRoleArns) ? aws!.platformAdminRoleArns[0] : undefined;
+    if (typeof aws?.eksOidcProviderArn !== "string" || typeof admin !== "string") return undefined;
+    const account = aws.eksOidcProviderArn.split(":")[4];
+    const session = `arn:aws:sts::${account}:assumed-role/${admin.split("/").pop()}/plan`;
+    return {
+        "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: account, arn: session, userId: "AROAPLAN:plan" }),
+        "aws:iam/getSessionContext:getSessionContext": (inputs: { arn: string }) => ({ arn: inputs.arn, issuerArn: inputs.arn === session ? admin : inputs.arn }),
+    };
+}
+
 async function main(): Promise<number> {
     const args = process.argv.slice(2);
     const dirAt = args.indexOf("--dir");
@@ -34,7 +50,7 @@ async function main(): Promise<number> {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const program = require("./program") as typeof import("./program");
             return program.createStack();
-        }, { stack: env, preview, config: raw });
+        }, { stack: env, preview, config: raw, calls: deployerCalls(raw) });
         outputs = run.result;
         resources = run.resources;
     } catch (err) {

@@ -160,9 +160,12 @@ export function organizationKeyPolicy(partition: string, accountId: string, regi
 export function deployerLockoutProblem(principalArn: string, platformAdminRoleArns: string[]): string | undefined {
     if (platformAdminRoleArns.includes(principalArn)) return undefined;
     const name = principalArn.split("/").pop();
-    const samePathless = platformAdminRoleArns.find((arn) => arn.split("/").pop() === name && principalArn.includes(":role/"));
-    const hint = samePathless
-        ? ` (${samePathless} names the same role without its path: IAM compares the full ARN)`
-        : principalArn.includes(":role/") ? "" : " (run `pulumi up` as an IAM role, not a user or the root account)";
+    const account = principalArn.split(":")[4];
+    const sameName = platformAdminRoleArns.find((arn) => arn.split("/").pop() === name && principalArn.includes(":role/"));
+    const hint = !principalArn.includes(":role/")
+        ? " (run `pulumi up` as an IAM role, not a user or the root account)"
+        : sameName && sameName.split(":")[4] !== account
+            ? ` (${sameName} is a role of account ${sameName.split(":")[4]}; pulumi runs in account ${account})`
+            : sameName ? ` (${sameName} names the same role without its path: IAM compares the full ARN)` : "";
     return `aws.platformAdminRoleArns: the identity running pulumi up, ${principalArn}, is not listed${hint}; each secret's resource policy would deny it, so it would lock itself out. Add this ARN to aws.platformAdminRoleArns.`;
 }

@@ -127,9 +127,12 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         this.majorVersion = args.version;
         this.tls = args.tls;
 
+        // Kept on delete: deleting a namespace deletes every PVC in it, whatever the StatefulSet's retention
+        // policy says, so `pulumi destroy` (or moving the server to another namespace) must leave it, and
+        // the data volume in it, to be removed by hand.
         const namespace = new k8s.core.v1.Namespace(name, {
             metadata: { name: args.namespace, labels: { ...managedLabels(), ...RESTRICTED_POD_SECURITY_LABELS } },
-        }, { parent: this });
+        }, { parent: this, retainOnDelete: true });
         const ns = namespace.metadata.name;
         const inNamespace = { parent: this, dependsOn: [namespace] };
         const host = `${serviceName}.${args.namespace}.svc.cluster.local`;

@@ -136,6 +136,7 @@ describe("the deployer cannot lock itself out of the secrets", function () {
         assert.match(deployerLockoutProblem(`arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/platform-deployer`, admins)!, /names the same role without its path/);
         assert.match(deployerLockoutProblem(`arn:aws:iam::${account}:user/alice`, admins)!, /as an IAM role, not a user/);
         assert.match(deployerLockoutProblem(`arn:aws:iam::${account}:role/intern`, admins)!, /^aws\.platformAdminRoleArns: .*role\/intern, is not listed.*lock itself out/);
+        assert.match(deployerLockoutProblem("arn:aws:iam::210987654321:role/platform-deployer", admins)!, /is a role of account 123456789012; pulumi runs in account 210987654321/);
     });
 
     it("lets the listed deployer role write the secret policies", async () => {

@@ -58,6 +58,18 @@ describe("offline plan", function () {
         assert.match(out, /\d+ resources receive secret inputs/);
     });
 
+    for (const env of ["staging", "prod"]) {
+        it(`prints the ${env} stack (RDS, Secrets Manager), run as its own deployer, in up and preview mode`, () => {
+            for (const mode of [[], ["--preview"]]) {
+                const r = plan(env, ...mode);
+                assert.strictEqual(r.status, 0, r.stderr);
+                assert.match(r.stdout, /^Server: rds, PostgreSQL/m);
+                assert.match(r.stdout, /credentials secretsmanager, delivery csi/);
+                assert.match(r.stdout, /aws:secretsmanager\/secret:Secret/);
+            }
+        });
+    }
+
     it("runs in preview mode (computed values unknown) too", () => {
         const r = plan("dev", "--preview");
         assert.strictEqual(r.status, 0, r.stderr);

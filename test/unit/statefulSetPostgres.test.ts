@@ -246,6 +246,18 @@ for (const preview of [false, true]) {
 describe("StatefulSetPostgres: edge cases", function () {
     this.timeout(30000);
 
+    it("keeps its namespace (and so the data volume in it) when the server is destroyed or moved", async () => {
+        const retained = new Map<string, boolean | undefined>();
+        await runPulumi(() => new StatefulSetPostgres("pg", ARGS, {
+            transformations: [(a) => {
+                retained.set(a.type, a.opts.retainOnDelete);
+                return undefined;
+            }],
+        }));
+        assert.strictEqual(retained.get(T.namespace), true, "deleting a namespace deletes its PVCs, whatever the StatefulSet's retention policy");
+        assert.strictEqual(retained.get(T.statefulSet), false, "the StatefulSet itself goes; its PVC retention policy keeps the volume");
+    });
+
     it("with no client namespaces the NetworkPolicy admits nobody (an empty `from` would admit everyone)", async () => {
         const run = await runServer(false, { ...ARGS, clientNamespaces: [] });
         const ingress = run.ofType(T.networkPolicy)[0].inputs.spec.ingress;
