@@ -50,11 +50,16 @@ describe("README pod examples", () => {
         }
     });
 
-    it("mounts a ConfigMap that only some TLS modes create as optional", () => {
+    it("mounts the CA, which only some TLS modes and engines deliver, as optional", () => {
+        let mounts = 0;
         for (const e of examples) {
             for (const v of e.deployment.spec.template.spec.volumes ?? []) {
-                if (v.configMap?.name?.endsWith("-database-ca")) assert.strictEqual(v.configMap.optional, true, `${e.where}: volume ${v.name}`);
+                const ca = v.configMap?.name?.endsWith("-database-ca") ? v.configMap : v.secret?.items?.some((i: any) => i.key === "ca.crt") ? v.secret : undefined;
+                if (!ca) continue;
+                mounts++;
+                assert.strictEqual(ca.optional, true, `${e.where}: volume ${v.name}`);
             }
         }
+        assert.ok(mounts >= 2, "the secret and csi examples both mount the CA");
     });
 });
