@@ -51,7 +51,18 @@ const quantity = z
 
 const cidr = z
     .string({ error: "expected a CIDR block string" })
-    .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, { error: "expected an IPv4 CIDR block such as 10.0.0.0/16" });
+    .refine((v) => {
+        const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
+        return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+    }, { error: "expected an IPv4 CIDR block such as 10.0.0.0/16 (octets 0-255, prefix 0-32)" });
+
+/** A Kubernetes quantity as a number of base units (cores, bytes), for comparing requests with limits. */
+export function quantityValue(q: string): number | undefined {
+    const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(q);
+    if (!m) return undefined;
+    const factor: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+    return Number(m[1]) * factor[m[2] ?? ""];
+}
 
 const cron = z
     .string({ error: "expected a cron expression string" })
@@ -290,11 +301,25 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             const allocated = typeof rds.allocatedStorage === "number" ? rds.allocatedStorage : 20;
             if (typeof rds.maxAllocatedStorage === "number" && rds.maxAllocatedStorage < allocated) add("database.rds.maxAllocatedStorage", `must be at least allocatedStorage (${allocated})`);
             if (rds.deletionProtection !== false && rds.skipFinalSnapshot === true) add("database.rds.skipFinalSnapshot", "a deletion-protected instance keeps its final snapshot; set deletionProtection: false too (throw-away environments only)");
+            if (rds.deletionProtection !== false && typeof rds.backupRetentionDays === "number" && rds.backupRetentionDays < 7) add("database.rds.backupRetentionDays", "a deletion-protected instance keeps at least 7 days of backups; shorter only for throw-away environments (deletionProtection: false)");
+            const subnets: unknown[] = Array.isArray(rds.subnetIds) ? rds.subnetIds : [];
+            subnets.forEach((id, i) => {
+                if (subnets.indexOf(id) !== i) add(`database.rds.subnetIds[${i}]`, `duplicate subnet ${JSON.stringify(id)} (also subnetIds[${subnets.indexOf(id)}]); list subnets in different availability zones`);
+            });
         }
     }
     if (engine === "statefulset") {
         if (db.rds !== undefined) add("database.rds", "only applies to engine \"rds\"; remove it or set database.engine to \"rds\"");
         if (db.tls === "mtls" && db.spiffe === undefined) add("database.spiffe", "is required when database.tls is \"mtls\" (trustDomain of the SPIRE installation)");
+        const resources = db.statefulset?.resources;
+        const defaults = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+        for (const kind of ["cpu", "memory"] as const) {
+            const request = resources?.requests?.[kind] ?? defaults.requests[kind];
+            const limit = resources?.limits?.[kind] ?? defaults.limits[kind];
+            const r = typeof request === "string" ? quantityValue(request) : undefined;
+            const l = typeof limit === "string" ? quantityValue(limit) : undefined;
+            if (r !== undefined && l !== undefined && r > l) add(`database.statefulset.resources.requests.${kind}`, `${request} exceeds the limit ${limit} (resources.limits.${kind}); Kubernetes refuses a request above its limit`);
+        }
         if (db.tls === "mtls" && db.spiffe?.trustBundlePem !== undefined && typeof db.adminEndpoint?.host === "string" && /^[0-9.:]+$/.test(db.adminEndpoint.host)) {
             add("database.adminEndpoint.host", "with tls \"mtls\" and spiffe.trustBundlePem the server's SVID must name the host pulumi connects to, and SVIDs carry DNS names only; use a name such as localhost");
         }
@@ -329,7 +354,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         if (typeof org.name === "string") {
             if (orgNames.has(org.name)) add(`${orgPath}.name`, `duplicate organization "${org.name}" (also organizations[${orgNames.get(org.name)}])`);
             else orgNames.set(org.name, i);
-            if (RESERVED_NAMESPACES.includes(org.name)) add(`${orgPath}.name`, `"${org.name}" is a reserved Kubernetes namespace`);
+            if (RESERVED_NAMESPACES.includes(org.name) || org.name.startsWith("kube-")) add(`${orgPath}.name`, `"${org.name}" is a reserved Kubernetes namespace (default, kube-*)`);
             if (engine === "statefulset" && org.name === serverNamespace) add(`${orgPath}.name`, `"${org.name}" is the database server's namespace (database.statefulset.namespace)`);
             if (hasVault && org.name === raw.vault?.kubernetesNamespace) add(`${orgPath}.name`, `"${org.name}" is Vault's namespace (vault.kubernetesNamespace)`);
         }
