@@ -6,6 +6,10 @@
 import { z } from "zod";
 import { NAME_PATTERN, NamedOrganization, derivedNameProblems } from "../components/naming";
 import { VAULT_ADMIN_ROLE } from "../components/vault/vaultDatabaseEngine";
+import { VAULT_TOKEN_MAX_TTL } from "../components/vault/vaultPolicies";
+
+/** Why a dynamic lease cannot outlive a day. */
+const TTL_LIMIT = `seconds; Vault revokes a lease when the login token that created it expires, and the apps' tokens live at most ${VAULT_TOKEN_MAX_TTL} s`;
 import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, CredentialSource, DeliveryMode, AppSpec, OrganizationSpec } from "../components/types";
 
 export { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES };
@@ -64,9 +68,47 @@ export function quantityValue(q: string): number | undefined {
     return Number(m[1]) * factor[m[2] ?? ""];
 }
 
+/** Each cron field: `*`, numbers, ranges, lists and steps within its bounds (names for months and weekdays). */
+const CRON_FIELDS: { name: string; min: number; max: number; names?: string[] }[] = [
+    { name: "minute", min: 0, max: 59 },
+    { name: "hour", min: 0, max: 23 },
+    { name: "day of month", min: 1, max: 31 },
+    { name: "month", min: 1, max: 12, names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"] },
+    { name: "day of week", min: 0, max: 6, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] },
+];
+
+/** Why a 5-field cron expression is not one Vault accepts, or undefined. */
+export function cronProblem(expression: string): string | undefined {
+    const fields = expression.trim().split(/\s+/);
+    if (fields.length !== 5) return `expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+    for (const [i, field] of fields.entries()) {
+        const spec = CRON_FIELDS[i];
+        const value = (v: string) => {
+            const named = spec.names?.indexOf(v.toUpperCase()) ?? -1;
+            const n = named >= 0 ? named + spec.min : /^\d+$/.test(v) ? Number(v) : NaN;
+            return n >= spec.min && n <= spec.max ? n : undefined;
+        };
+        for (const part of field.split(",")) {
+            const [range, step] = part.split("/");
+            const bounds = range === "*" ? [] : range.split("-");
+            const ok = (step === undefined || /^[1-9]\d*$/.test(step)) && bounds.length <= 2 && bounds.every((b) => value(b) !== undefined)
+                && (bounds.length < 2 || value(bounds[0])! <= value(bounds[1])!);
+            if (!ok) return `${spec.name} "${field}" is not valid (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}-${spec.names[spec.names.length - 1]}` : ""}, *, ranges, lists, steps)`;
+        }
+    }
+    return undefined;
+}
+
 const cron = z
     .string({ error: "expected a cron expression string" })
-    .regex(/^(\S+\s+){4}\S+$/, { error: "expected a standard 5-field cron expression such as \"0 3 * * SAT\"" });
+    .superRefine((v, ctx) => {
+        const problem = cronProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: `expected a standard cron expression such as "0 3 * * SAT": ${problem}` });
+    });
+
+/** A Vault mount path: segments of letters, digits, `_` and `-`, no leading, trailing or double slash. */
+const vaultMountPath = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*(\/[A-Za-z0-9_-]+)*$/, { error: "expected a Vault mount path such as database-prod or teams/database (no leading, trailing or double slash)" });
+
 
 const pem = z.string().regex(/-----BEGIN CERTIFICATE-----/, { error: "expected a PEM certificate bundle" });
 
@@ -146,13 +188,13 @@ const vaultSchema = z.strictObject({
     /** Enterprise namespace, if any. */
     namespace: z.string().optional(),
     /** Mount path of the database secrets engine; defaults to `database-<env>`. */
-    mount: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_/-]*$/, { error: "expected a Vault mount path" }).optional(),
+    mount: vaultMountPath.optional(),
     /** Mount path of the Kubernetes auth method. */
-    kubernetesAuthMount: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_/-]*$/, { error: "expected a Vault mount path" }).default("kubernetes"),
+    kubernetesAuthMount: vaultMountPath.default("kubernetes"),
     /** PEM CA bundle Vault's own certificate chains to (for pods and agents). */
     caCertPem: pem.optional(),
     defaultTtl: positiveInt("seconds", 60).default(3600),
-    maxTtl: positiveInt("seconds", 60).default(86400),
+    maxTtl: positiveInt(TTL_LIMIT, 60, VAULT_TOKEN_MAX_TTL).default(86400),
     staticRotationPeriod: positiveInt("seconds", 300).default(86400),
     /** Where Vault is, for the egress rule of namespaces whose pods run the Vault agent (vault-agent delivery). */
     egressCidrBlocks: z.array(cidr).default([]),
@@ -186,7 +228,7 @@ const appSchema = z.strictObject({
     rotationSchedule: cron.optional(),
     rotationWindow: positiveInt("seconds", 3600).optional(),
     defaultTtl: positiveInt("seconds", 60).optional(),
-    maxTtl: positiveInt("seconds", 60).optional(),
+    maxTtl: positiveInt(TTL_LIMIT, 60, VAULT_TOKEN_MAX_TTL).optional(),
     /** delivery csi: also sync the credentials into a Kubernetes Secret for env vars (default true). */
     syncSecret: z.boolean({ error: "expected true or false" }).optional(),
 });
@@ -325,6 +367,11 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         }
     }
     if (db.spiffe !== undefined && db.tls !== "mtls") add("database.spiffe", "only applies when database.tls is \"mtls\"");
+    const usesVault = (Array.isArray(raw.organizations) ? raw.organizations : []).some((org: any) =>
+        (Array.isArray(org?.apps) ? org.apps : [org]).some((app: any) => typeof app?.credentials === "string" && app.credentials.startsWith("vault-")));
+    if (engine === "statefulset" && hasVault && usesVault && raw.vault && typeof raw.vault === "object" && raw.vault.kubernetesNamespace === undefined) {
+        add("vault.kubernetesNamespace", "is required when Vault manages logins of the in-cluster server: Vault must run in this cluster to reach it (the server's Service is cluster-internal), and its namespace must be admitted by the server's NetworkPolicy");
+    }
     if (hasVault && raw.vault && typeof raw.vault === "object") {
         const { defaultTtl, maxTtl } = raw.vault;
         if (typeof defaultTtl === "number" && typeof maxTtl === "number" && defaultTtl > maxTtl) {

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { AppSpec } from "../types";
 import { ConnectionSettings } from "../connectionInfo";
 import { VaultAppPlatform } from "./vaultPlatform";
-import { appPolicy, credentialsPath } from "./vaultPolicies";
+import { VAULT_TOKEN_MAX_TTL, appPolicy, credentialsPath } from "./vaultPolicies";
 import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, staticRotationStatements } from "./postgresStatements";
 import { VAULT_AUDIENCE, vaultAgentAnnotations, vaultAgentTokenVolume, vaultSecretProviderClass, vaultSecretsOperatorObjects } from "../kubernetes/vaultDelivery";
 import { managedLabels } from "../kubernetes/organizationNamespace";
@@ -101,7 +101,7 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
         }
 
         this.credentialsPath = platform.mount.apply((m) => credentialsPath(m, kind, args.vaultRole));
-        this.policy = platform.mount.apply((m) => appPolicy(m, kind, args.vaultRole));
+        this.policy = platform.mount.apply((m) => appPolicy(m, kind, args.vaultRole, { revokeOwnLeases: app.delivery === "vault-secrets-operator" }));
         const policy = new vault.Policy(`${name}-policy`, { name: args.vaultRole, policy: this.policy }, vaultOpts);
         new vault.kubernetes.AuthBackendRole(`${name}-auth`, {
             backend: platform.kubernetesAuthMount,
@@ -111,7 +111,7 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
             audience: VAULT_AUDIENCE,
             tokenPolicies: [policy.name],
             tokenTtl: 3600,
-            tokenMaxTtl: 86400,
+            tokenMaxTtl: VAULT_TOKEN_MAX_TTL,
             tokenNoDefaultPolicy: false,
         }, vaultOpts);
 

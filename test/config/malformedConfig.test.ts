@@ -14,7 +14,7 @@ const awsOk = {
     eksOidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC123",
     eksOidcIssuerUrl: "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC123",
 };
-const vaultOk = { address: "https://vault.example.com:8200" };
+const vaultOk = { address: "https://vault.example.com:8200", kubernetesNamespace: "vault" };
 const org = (apps?: unknown[]) => ({ name: "acme", ...(apps ? { apps } : {}) });
 
 interface Case {
@@ -47,6 +47,11 @@ const cases: Case[] = [
     { name: "the same subnet twice", config: { database: { ...statefulset, engine: "rds", rds: { ...rdsOk, subnetIds: ["subnet-0aaa111", "subnet-0aaa111"] } }, aws: awsOk, organizations: [org()] }, expect: [["database.rds.subnetIds[1]", /duplicate subnet "subnet-0aaa111"/]] },
     { name: "a CIDR that is no address", config: { database: { ...statefulset, engine: "rds", rds: { ...rdsOk, allowedCidrBlocks: ["999.1.1.1/99"] } }, aws: awsOk, organizations: [org()] }, expect: [["database.rds.allowedCidrBlocks[0]", /octets 0-255, prefix 0-32/]] },
     { name: "protected instance with a day of backups", config: { database: { ...statefulset, engine: "rds", rds: { ...rdsOk, backupRetentionDays: 1, allowedSecurityGroupIds: ["sg-0abc123"] } }, aws: awsOk, organizations: [org()] }, expect: [["database.rds.backupRetentionDays", /at least 7 days of backups/]] },
+    { name: "a Vault mount with a trailing slash", config: { database: statefulset, vault: { ...vaultOk, mount: "database-dev/" }, organizations: [org()] }, expect: [["vault.mount", /no leading, trailing or double slash/]] },
+    { name: "a lease longer than the login token lives", config: { database: statefulset, vault: vaultOk, organizations: [org([{ name: "api", credentials: "vault-dynamic", maxTtl: 604800 }])] }, expect: [["organizations[0].apps[0].maxTtl", /at most 86400 \(seconds; Vault revokes a lease when the login token that created it expires/]] },
+    { name: "a minute that does not exist", config: { database: statefulset, vault: vaultOk, organizations: [org([{ name: "api", credentials: "vault-static", rotationSchedule: "61 * * * *", rotationWindow: 3600 }])] }, expect: [["organizations[0].apps[0].rotationSchedule", /minute "61" is not valid \(0-59/]] },
+    { name: "a schedule that is not cron", config: { database: statefulset, vault: vaultOk, organizations: [org([{ name: "api", credentials: "vault-static", rotationSchedule: "banana * * * *", rotationWindow: 3600 }])] }, expect: [["organizations[0].apps[0].rotationSchedule", /minute "banana" is not valid/]] },
+    { name: "Vault logins on the in-cluster server without Vault's namespace", config: { database: statefulset, vault: { address: "https://vault.example.com:8200" }, organizations: [org([{ name: "api", credentials: "vault-static" }])] }, expect: [["vault.kubernetesNamespace", /Vault must run in this cluster to reach it/]] },
     { name: "organization in the server's namespace", config: { database: statefulset, organizations: [{ name: "postgres" }] }, expect: [["organizations[0].name", /database server's namespace/]] },
     { name: "misspelt field", config: { database: statefulset, organizations: [org([{ name: "api", acess: "readonly" }])] }, expect: [["organizations[0].apps[0]", /unknown field "acess"/]] },
     { name: "misspelt top-level key", config: { database: statefulset, organisations: [org()] }, expect: [["(root)", /unknown field "organisations"/], ["organizations", /required/]] },

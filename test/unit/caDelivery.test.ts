@@ -10,7 +10,7 @@ import type { StackOutputs } from "../../stacks/program";
 
 const config = {
     database: { engine: "statefulset", version: "17", tls: "verify-full" },
-    vault: { address: "https://vault.example.internal:8200" },
+    vault: { address: "https://vault.example.internal:8200", kubernetesNamespace: "vault" },
     organizations: [
         { name: "acme", apps: [{ name: "web", credentials: "kubernetes" }, { name: "payroll", credentials: "vault-static", delivery: "vault-secrets-operator" }] },
         { name: "globex", apps: [{ name: "analytics", access: "readonly", credentials: "vault-dynamic", delivery: "csi" }, { name: "batch", credentials: "vault-static", delivery: "vault-agent" }] },
@@ -54,11 +54,17 @@ for (const preview of [false, true]) {
             }
         });
 
-        it("ships the server's own CA", async function () {
+        it("ships the server's own CA, and Vault's connections verify the server against it", async function () {
             if (preview) this.skip(); // the CA is computed by the TLS provider
             const ca = await valueOf(outputs.server.caCertPem);
             assert.match(ca, /BEGIN CERTIFICATE/);
             for (const cm of caConfigMaps()) assert.strictEqual(cm.inputs.data["ca.crt"], ca, cm.inputs.metadata.name);
+            const connections = resources.filter((r) => r.type === "vault:database/secretBackendConnection:SecretBackendConnection");
+            assert.strictEqual(connections.length, 2, "one per organization");
+            for (const c of connections) {
+                assert.strictEqual(new URL(c.inputs.postgresql.connectionUrl.replace("{{username}}:{{password}}", "u:p")).searchParams.get("sslmode"), "verify-full", c.name);
+                assert.strictEqual(c.inputs.postgresql.tlsCa, ca, `${c.name}: verified against the server's CA`);
+            }
         });
     });
 }

@@ -243,7 +243,7 @@ describe("Vault Secrets Operator and the lease of a dynamic user", function () {
             stack: "dev",
             config: {
                 database: { engine: "statefulset" },
-                vault: { address: "https://vault.example.internal:8200" },
+                vault: { address: "https://vault.example.internal:8200", kubernetesNamespace: "vault" },
                 organizations: [{ name: "acme", apps: [
                     { name: "reports", access: "readonly", credentials: "vault-dynamic" },
                     { name: "api", credentials: "vault-static" },
@@ -258,5 +258,12 @@ describe("Vault Secrets Operator and the lease of a dynamic user", function () {
         const specs = Object.fromEntries(run.ofType("kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret").map((r) => [r.inputs.metadata.name, r.inputs.spec]));
         assert.deepStrictEqual([specs["reports-database"].path, specs["reports-database"].allowStaticCreds, specs["reports-database"].revoke], ["creds/acme-dev-reports", false, true]);
         assert.deepStrictEqual([specs["api-database"].path, specs["api-database"].allowStaticCreds, specs["api-database"].revoke], ["static-creds/acme-dev-api", true, undefined]);
+        // VSO revokes with the app's own token: the policy lets it revoke that role's leases and no others
+        const policies = Object.fromEntries(await Promise.all(run.ofType(V.policy).map(async (p) => [p.inputs.name, await hcl.parse(`${p.inputs.name}.hcl`, p.inputs.policy)])));
+        assert.deepStrictEqual(policies["acme-dev-reports"].path["sys/leases/revoke"], [{ capabilities: ["update"], allowed_parameters: { lease_id: ["database-dev/creds/acme-dev-reports/*"] } }]);
+        assert.deepStrictEqual(Object.keys(policies["acme-dev-reports"].path).sort(), ["database-dev/creds/acme-dev-reports", "sys/leases/revoke"]);
+        for (const name of ["acme-dev-api", "acme-dev-files", "acme-dev-env"]) {
+            assert.deepStrictEqual(Object.keys(policies[name].path), [name === "acme-dev-api" ? `database-dev/static-creds/${name}` : `database-dev/creds/${name}`], `${name}: read on its own path only (no lease of its own for VSO to revoke)`);
+        }
     });
 });

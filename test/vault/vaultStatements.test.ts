@@ -38,7 +38,7 @@ const organizations = [
     },
     { name: "globex", apps: [{ name: "ledger", access: "readwrite", credentials: "vault-dynamic", delivery: "vault-secrets-operator" }] },
 ];
-const vaultConfig = { address: "https://vault.example.com:8200" };
+const vaultConfig = { address: "https://vault.example.com:8200", kubernetesNamespace: "vault" };
 
 /** The in-cluster server (superuser admin) or RDS (the master user is not a superuser). */
 type Admin = "superuser" | "rds";
