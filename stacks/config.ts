@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import { NAME_PATTERN, NamedOrganization, derivedNameProblems } from "../components/naming";
-import { VAULT_ADMIN_ROLE } from "../components/vault/vaultDatabaseEngine";
 import { VAULT_TOKEN_MAX_TTL } from "../components/vault/vaultPolicies";
 
 /** Why a dynamic lease cannot outlive a day. */
@@ -462,7 +461,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         named.push({ name: org.name, path: `organizations[${i}]`, apps });
     });
     if (NAME_PATTERN.test(env) && env.length <= 20) {
-        const reservedRoles = [VAULT_ADMIN_ROLE, ...(typeof db.rds?.masterUsername === "string" ? [db.rds.masterUsername] : [])];
+        const reservedRoles = typeof db.rds?.masterUsername === "string" ? [db.rds.masterUsername] : [];
         problems.push(...derivedNameProblems(env, named, reservedRoles));
     }
     if (usesSecretsManager && hasAws && raw.aws && typeof raw.aws === "object" && !(Array.isArray(raw.aws.platformAdminRoleArns) && raw.aws.platformAdminRoleArns.length > 0)) {

@@ -4,12 +4,6 @@ import * as vault from "@pulumi/vault";
 import { PostgresServer } from "../database/postgresServer";
 import { VaultOrganizationConnection } from "./vaultOrganizationConnection";
 
-/**
- * The name of the single Vault login earlier versions created for the whole server. No longer created
- * (every organization has its own, see `vaultAdminRoleName`), still reserved so no app login takes it.
- */
-export const VAULT_ADMIN_ROLE = "vault_admin";
-
 /** One organization's part of the engine, derived from config. */
 export interface VaultOrganizationSpec {
     organization: string;

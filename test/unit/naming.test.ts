@@ -8,7 +8,6 @@ import {
     appNames, dnsLabel, dnsSubdomain, fitWithHash, iamRoleName, organizationNames, pgIdentifier, rdsIdentifier, shortHash, vaultName,
 } from "../../components/naming";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
-import { VAULT_ADMIN_ROLE } from "../../components/vault/vaultDatabaseEngine";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PG_IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -184,10 +183,9 @@ describe("naming: derived names never collide across a stack (config validation)
         assert.ok(problems.some((p) => p.startsWith("organizations[1].apps[0].name") && p.includes("a-dev-x-dev-y")), problems.join("; "));
     });
 
-    it("rejects the login of Vault's own admin role", () => {
-        const [org, app] = VAULT_ADMIN_ROLE.split("_");
-        const problems = problemsOf([{ name: org, apps: [{ name: app }] }]);
-        assert.ok(problems.some((p) => p.startsWith("organizations[0].apps[0].name") && p.includes(VAULT_ADMIN_ROLE)), problems.join("; "));
+    it("rejects an app whose login would be its organization's Vault admin login", () => {
+        const problems = problemsOf([{ name: "acme", apps: [{ name: "vault-admin" }] }]);
+        assert.ok(problems.some((p) => p.startsWith("organizations[0].apps[0].name") && p.includes("acme_vault_admin")), problems.join("; "));
     });
 
     it("rejects organizations whose roles PostgreSQL reserves (pg_*) or whose database already exists", () => {
