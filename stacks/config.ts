@@ -130,6 +130,9 @@ const statefulsetSchema = z.strictObject({
     maxConnections: positiveInt("connections", 10, 10000).default(200),
 });
 
+/** The in-cluster server's settings when `database.statefulset` is absent (the schema's defaults). */
+export const DEFAULT_STATEFULSET = statefulsetSchema.parse({});
+
 const rdsSchema = z.strictObject({
     instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: "expected an RDS instance class such as db.t4g.medium" }).default("db.t4g.medium"),
     allocatedStorage: positiveInt("GiB", 20, 65536).default(20),
@@ -353,10 +356,9 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         if (db.rds !== undefined) add("database.rds", "only applies to engine \"rds\"; remove it or set database.engine to \"rds\"");
         if (db.tls === "mtls" && db.spiffe === undefined) add("database.spiffe", "is required when database.tls is \"mtls\" (trustDomain of the SPIRE installation)");
         const resources = db.statefulset?.resources;
-        const defaults = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
         for (const kind of ["cpu", "memory"] as const) {
-            const request = resources?.requests?.[kind] ?? defaults.requests[kind];
-            const limit = resources?.limits?.[kind] ?? defaults.limits[kind];
+            const request = resources?.requests?.[kind] ?? DEFAULT_STATEFULSET.resources.requests[kind];
+            const limit = resources?.limits?.[kind] ?? DEFAULT_STATEFULSET.resources.limits[kind];
             const r = typeof request === "string" ? quantityValue(request) : undefined;
             const l = typeof limit === "string" ? quantityValue(limit) : undefined;
             if (r !== undefined && l !== undefined && r > l) add(`database.statefulset.resources.requests.${kind}`, `${request} exceeds the limit ${limit} (resources.limits.${kind}); Kubernetes refuses a request above its limit`);

@@ -1,7 +1,8 @@
 /**
  * Runs the program (or a component) in-process under `pulumi.runtime.setMocks` and records every resource
- * and invoke it registers: the engine of the offline plan (`npm run plan`), the benchmark and the tests. `setMocks` is process-wide, so every suite goes through `runPulumi`, which sets
- * the mocks (up or preview), the config and the stack name, runs the code, and waits for all registrations.
+ * and invoke it registers: the engine of the offline plan (`npm run plan`), the benchmark and the tests.
+ * `setMocks` is process-wide, so every suite goes through `runPulumi`, which sets the mocks (up or
+ * preview), the config and the stack name, runs the code, and waits for all registrations.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { mockOutputs, fakeRandom } from "./mockOutputs";
@@ -86,14 +87,21 @@ const defaultCalls: Record<string, (inputs: any) => any> = {
     },
     "aws:index/getRegion:getRegion": () => ({ name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
-    // subnet-0a1b2c... -> 10.0.<n>.0/24, deterministic per id
-    // subnet-…<n> -> 10.0.<n>.0/24 in zone a/b/c by n, private, in the VPC the stack files name
-    "aws:ec2/getSubnet:getSubnet": (inputs) => {
-        const n = parseInt(String(inputs.id).replace(/\D/g, "").slice(-2) || "0", 10);
-        const vpcId = { "subnet-0aa11bb22cc33dd0": "vpc-0a1b2c3d4e5f60718", "subnet-0ff99ee88dd77cc0": "vpc-0f9e8d7c6b5a40321" }[String(inputs.id).slice(0, -1)] ?? "vpc-0abc123";
-        return { id: inputs.id, cidrBlock: `10.0.${n % 250}.0/24`, vpcId, availabilityZone: `eu-west-1${"abc"[n % 3]}`, mapPublicIpOnLaunch: false };
-    },
 };
+
+/**
+ * A private subnet of the configured VPC (`database.rds.vpcId`; `vpc-0abc123` without one), `subnet-…<n>`
+ * -> 10.0.<n>.0/24 in zone a/b/c by n, deterministic per id.
+ */
+function subnetCall(config: Record<string, unknown>): (inputs: any) => any {
+    const database = (config["postgres-access:database"] ?? config.database) as { rds?: { vpcId?: string } } | string | undefined;
+    const rds = typeof database === "string" ? JSON.parse(database).rds : database?.rds;
+    const vpcId = rds?.vpcId ?? "vpc-0abc123";
+    return (inputs) => {
+        const n = parseInt(String(inputs.id).replace(/\D/g, "").slice(-2) || "0", 10);
+        return { id: inputs.id, cidrBlock: `10.0.${n % 250}.0/24`, vpcId, availabilityZone: `eu-west-1${"abc"[n % 3]}`, mapPublicIpOnLaunch: false };
+    };
+}
 
 /**
  * Sets the mocks and config, runs `fn` (which registers resources), waits until every registration has
@@ -104,7 +112,7 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
     const preview = options.preview ?? false;
     const resources: RecordedResource[] = [];
     const calls: RecordedCall[] = [];
-    const callTable = { ...defaultCalls, ...(options.calls ?? {}) };
+    const callTable: Record<string, (inputs: any) => any> = { ...defaultCalls, "aws:ec2/getSubnet:getSubnet": subnetCall(options.config ?? {}), ...(options.calls ?? {}) };
     // ARNs the mock "creates" live in the account getCallerIdentity reports.
     const account: string = callTable["aws:index/getCallerIdentity:getCallerIdentity"]({}).accountId;
     await pulumi.runtime.setMocks(

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { StackConfig, parseStackConfig } from "./config";
+import { DEFAULT_STATEFULSET, StackConfig, parseStackConfig } from "./config";
 import { PostgresServer } from "../components/database/postgresServer";
 import { StatefulSetPostgres } from "../components/database/statefulSetPostgres";
 import { RdsPostgres } from "../components/database/rdsPostgres";
@@ -59,7 +59,7 @@ export function serverClientNamespaces(config: StackConfig): string[] {
 function createServer(config: StackConfig): PostgresServer {
     const db = config.database;
     if (db.engine === "statefulset") {
-        const sts = db.statefulset ?? { namespace: "postgres", storageSize: "20Gi", resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } }, maxConnections: 200 };
+        const sts = db.statefulset ?? DEFAULT_STATEFULSET;
         return new StatefulSetPostgres("postgres", {
             namespace: sts.namespace,
             version: db.version,
@@ -156,7 +156,7 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
             adminRole: vaultAdminRoleName(org.name),
             connectionName: vaultName(org.name),
             allowedRoles: apps.map((app) => appNames(org.name, app.name, config.env, app.isDefaultApp).vaultRole),
-            dynamicGroupRoles: [...new Set(apps.filter((a) => a.credentials === "vault-dynamic").map((a) => names[`${a.access}Role`]))],
+            dynamicGroupRoles: apps.filter((a) => a.credentials === "vault-dynamic").map((a) => names[`${a.access}Role`]),
         }];
     });
     if (!v || organizations.length === 0) return undefined;
@@ -171,7 +171,7 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
         organizations,
         postgresProvider,
         vaultProvider: provider,
-    }, { dependsOn: server instanceof pulumi.Resource ? [server] : [] });
+    }, { dependsOn: serverReady(server) });
     return {
         provider,
         namespace: v.namespace,
@@ -197,6 +197,11 @@ function platformAwsProvider(config: StackConfig): aws.Provider | undefined {
     return awsPlatform(config)?.provider;
 }
 
+/** What database resources wait for: the server component (for the StatefulSet, its pod Ready). */
+function serverReady(server: PostgresServer): pulumi.Resource[] {
+    return server instanceof pulumi.Resource ? [server] : [];
+}
+
 /** Builds the whole stack from validated config. */
 export function createStackFromConfig(config: StackConfig): StackOutputs {
     const server = createServer(config);
@@ -210,12 +215,12 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         ? [{ cidrBlocks: config.vault.egressCidrBlocks, port: Number(new URL(config.vault.address).port || 443) }]
         : undefined;
     const databaseEgress = config.database.engine === "statefulset"
-        ? { namespace: config.database.statefulset?.namespace ?? "postgres" }
+        ? { namespace: (config.database.statefulset ?? DEFAULT_STATEFULSET).namespace }
         // RDS: only the instance's subnets (looked up and checked once, by RdsPostgres).
         : { cidrBlocks: (server as RdsPostgres).subnetCidrBlocks };
     new MaintenanceDatabases("maintenance-databases", {
         providers: { postgresql: postgresProvider },
-        dependsOn: server instanceof pulumi.Resource ? [server] : [],
+        dependsOn: serverReady(server),
     });
     const organizations = config.organizations.map((organization) => new Organization(organization.name, {
         env: config.env,

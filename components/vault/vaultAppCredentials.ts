@@ -42,7 +42,8 @@ export interface VaultAppCredentialsArgs {
  * One app's Vault side, on its organization's own connection (created with the organization's first Vault
  * app): for a static app ADMIN OPTION for the organization's admin on the app's login (PostgreSQL 16+; a
  * dynamic app's group role gets it once, from the connection), the static role (rotation) or dynamic role
- * (TTL), a policy allowing only `read` on the app's own credentials path, a Kubernetes auth role bound to
+ * (TTL), a policy allowing only `read` on the app's own credentials path (and, for a dynamic app the Vault
+ * Secrets Operator delivers, revoking its own leases), a Kubernetes auth role bound to
  * exactly the app's ServiceAccount and namespace (audience `vault`), and the delivery objects.
  */
 export class VaultAppCredentials extends pulumi.ComponentResource {

@@ -4,6 +4,7 @@
  */
 import * as assert from "assert";
 import { RecordedResource } from "../../stacks/offlineRun";
+import { quantityValue } from "../../stacks/config";
 
 export const T = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -95,10 +96,9 @@ export function plaintextLeaks(records: RecordedResource[], secrets: string[]): 
     return leaks;
 }
 
-/** Parses a Kubernetes quantity ("500m", "1Gi", "2") into a number of base units. */
+/** Parses a Kubernetes quantity ("500m", "1Gi", "2") into a number of base units (the config's parser). */
 export function quantity(q: string): number {
-    const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(q);
-    if (!m) throw new Error(`not a quantity: ${q}`);
-    const factor: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-    return Number(m[1]) * factor[m[2] ?? ""];
+    const value = quantityValue(q);
+    if (value === undefined) throw new Error(`not a quantity: ${q}`);
+    return value;
 }
