@@ -15,7 +15,8 @@ export { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES };
 export type { AccessLevel, CredentialSource, DeliveryMode };
 export const TLS_MODES = ["require", "verify-full", "mtls"] as const;
 export const ENGINES = ["statefulset", "rds"] as const;
-export const POSTGRES_VERSIONS = ["14", "15", "16", "17"] as const;
+/** Supported PostgreSQL majors (14 reached end of life in November 2026); the default is the newest, which the real-PostgreSQL tests run. */
+export const POSTGRES_VERSIONS = ["15", "16", "17", "18"] as const;
 
 export type TlsMode = (typeof TLS_MODES)[number];
 export type Engine = (typeof ENGINES)[number];
@@ -177,7 +178,7 @@ const spiffeSchema = z.strictObject({
 
 const databaseSchema = z.strictObject({
     engine: oneOf(ENGINES),
-    version: oneOf(POSTGRES_VERSIONS).default("17"),
+    version: oneOf(POSTGRES_VERSIONS).default(POSTGRES_VERSIONS[POSTGRES_VERSIONS.length - 1]),
     tls: oneOf(TLS_MODES).default("require"),
     statefulset: statefulsetSchema.optional(),
     rds: rdsSchema.optional(),

@@ -240,13 +240,17 @@ export function createStack(): StackOutputs {
     return createStackFromConfig(config);
 }
 
-/** The stack exports: per organization and app, names and how to connect; credentials as secrets. */
+/**
+ * The stack exports: per organization and app, names and how to connect; app credentials as secrets.
+ * The server's admin (or RDS master) password is never exported: apps never get the admin login, and
+ * `pulumi stack output --show-secrets` rights must not grant it. Operators read it where the server keeps
+ * it (README "The admin login").
+ */
 export function stackExports(outputs: StackOutputs): Record<string, unknown> {
     return {
         engine: outputs.server.engine,
         databaseHost: outputs.server.host,
         databaseCaCertPem: outputs.server.caCertPem,
-        adminPassword: pulumi.secret(outputs.server.adminPassword),
         organizations: Object.fromEntries(outputs.organizations.map((org) => [org.organizationName, {
             namespace: org.namespace,
             database: org.database,

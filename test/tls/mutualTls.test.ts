@@ -23,7 +23,7 @@ import { Client, Pool } from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import * as pulumi from "@pulumi/pulumi";
 import { runPulumi, RecordedResource, RunResult } from "../../stacks/offlineRun";
-import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
+import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { spiffeTrustDomain, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
 import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
@@ -337,7 +337,7 @@ function nonLoopbackAddress(): string | undefined {
     return Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
 }
 
-for (const version of ["15", "17"] as PostgresMajor[]) {
+for (const version of TESTED_MAJORS) {
     describe(`mutual TLS on real PostgreSQL ${version}`, function () {
         this.timeout(120000);
         const otherTd = spiffeTrustDomain("evil.example.com");
