@@ -71,8 +71,9 @@ describe("StatefulSetPostgres: data layout and check per version", function () {
     this.timeout(60000);
     for (const version of ["17", "18"]) {
         it(`PostgreSQL ${version}: the PVC at ${dataLayout(version).mountPath}, PGDATA ${dataLayout(version).pgdata}, the check before initdb`, async () => {
-            const run = await runPulumi(async () => {
-                const { StatefulSetPostgres } = await import("../../components/database/statefulSetPostgres");
+            const run = await runPulumi(() => {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const { StatefulSetPostgres } = require("../../components/database/statefulSetPostgres") as typeof import("../../components/database/statefulSetPostgres");
                 new StatefulSetPostgres("postgres", {
                     namespace: "postgres", version, tls: "require", storageSize: "1Gi", maxConnections: 100, clientNamespaces: ["acme"],
                     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
