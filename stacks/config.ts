@@ -18,6 +18,14 @@ export const ENGINES = ["statefulset", "rds"] as const;
 /** Supported PostgreSQL majors (14 reached end of life in November 2026); the default is the newest, which the real-PostgreSQL tests run. */
 export const POSTGRES_VERSIONS = ["15", "16", "17", "18"] as const;
 
+/** Majors an in-cluster server's data may be upgraded from (`statefulset.upgradeFrom`). */
+export const UPGRADE_SOURCE_VERSIONS = ["14", "15", "16", "17"] as const;
+/**
+ * `database.phase`: `server` creates only the server (first run of a stack whose admin endpoint is a tunnel to
+ * the server it creates, README "First pulumi up of an RDS stack"); `full` (default) creates everything.
+ */
+export const DEPLOYMENT_PHASES = ["full", "server"] as const;
+
 export type TlsMode = (typeof TLS_MODES)[number];
 export type Engine = (typeof ENGINES)[number];
 
@@ -129,6 +137,11 @@ const statefulsetSchema = z.strictObject({
     resources: resourcesSchema.prefault({}),
     /** PostgreSQL max_connections. */
     maxConnections: positiveInt("connections", 10, 10000).default(200),
+    /**
+     * Set only while following the major upgrade procedure (README "Major version upgrades of the in-cluster
+     * server"): the major the data was written by. Without it a change of database.version is refused.
+     */
+    upgradeFrom: oneOf(UPGRADE_SOURCE_VERSIONS).optional(),
 });
 
 /** The in-cluster server's settings when `database.statefulset` is absent (the schema's defaults). */
@@ -184,6 +197,7 @@ const databaseSchema = z.strictObject({
     rds: rdsSchema.optional(),
     adminEndpoint: adminEndpointSchema.optional(),
     spiffe: spiffeSchema.optional(),
+    phase: oneOf(DEPLOYMENT_PHASES).default("full"),
 });
 
 const vaultSchema = z.strictObject({
@@ -363,6 +377,11 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             const r = typeof request === "string" ? quantityValue(request) : undefined;
             const l = typeof limit === "string" ? quantityValue(limit) : undefined;
             if (r !== undefined && l !== undefined && r > l) add(`database.statefulset.resources.requests.${kind}`, `${request} exceeds the limit ${limit} (resources.limits.${kind}); Kubernetes refuses a request above its limit`);
+        }
+        const upgradeFrom = db.statefulset?.upgradeFrom;
+        const version = db.version ?? POSTGRES_VERSIONS[POSTGRES_VERSIONS.length - 1];
+        if (typeof upgradeFrom === "string" && typeof version === "string" && Number(upgradeFrom) >= Number(version)) {
+            add("database.statefulset.upgradeFrom", `names the major the data is upgraded from, which must be older than database.version ("${version}")`);
         }
         if (db.tls === "mtls" && db.spiffe?.trustBundlePem !== undefined && typeof db.adminEndpoint?.host === "string" && /^[0-9.:]+$/.test(db.adminEndpoint.host)) {
             add("database.adminEndpoint.host", "with tls \"mtls\" and spiffe.trustBundlePem the server's SVID must name the host pulumi connects to, and SVIDs carry DNS names only; use a name such as localhost");

@@ -36,6 +36,12 @@ export interface StatefulSetPostgresArgs {
      * Without it a pod of `version` refuses to start on another major's data.
      */
     upgradeFrom?: string;
+    /**
+     * Resolves to `version` once a version change has been checked against the running server (the stack's
+     * guard, `stacks/previousDeployment.ts`); the StatefulSet waits for it (pod annotation
+     * `postgres-access/major-version`), so a refused change never reaches the pod.
+     */
+    versionCheck?: pulumi.Input<string>;
     /** Container image; defaults to the official `postgres:<version>-bookworm`. */
     image?: string;
     /** TLS mode the server enforces. */
@@ -290,6 +296,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                         // server certificate Secret changes, so a renewed certificate rolls the pod (PostgreSQL
                         // only reads its certificate at start and on reload).
                         annotations: {
+                            "postgres-access/major-version": args.versionCheck ?? args.version,
                             "postgres-access/pg-hba-sha": sha(this.pgHba),
                             ...(serverTls ? { "postgres-access/server-cert-sha": serverTls.certPem.apply(sha) } : {}),
                         },
