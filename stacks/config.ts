@@ -230,7 +230,16 @@ const awsSchema = z.strictObject({
     eksOidcIssuerUrl: z.string({ error: "expected the EKS OIDC issuer URL" }).regex(/^https:\/\/\S+$/, { error: "expected an https:// issuer URL" }),
     /** Roles that administer secrets besides the apps' own roles (e.g. the deployer running `pulumi up`). */
     platformAdminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: "expected an IAM role ARN" })).default([]),
-    secretRecoveryWindowDays: positiveInt("days", 7, 30).default(30),
+    /**
+     * Days a removed app's secret stays recoverable: 0 (default) deletes it at once, so the app can be added
+     * back at once (Secrets Manager refuses a new secret with the name of one pending deletion); 7-30 keeps
+     * it recoverable, and re-adding the app within the window needs the steps in README.
+     */
+    secretRecoveryWindowDays: z
+        .number({ error: "expected a whole number of days: 0 (delete at once) or 7-30" })
+        .int({ error: "expected a whole number of days: 0 (delete at once) or 7-30" })
+        .refine((days) => days === 0 || (days >= 7 && days <= 30), { error: "expected 0 (delete at once) or at least 7 and at most 30 days (Secrets Manager's recovery window)" })
+        .default(0),
     /** Permissions boundary attached to every app IAM role (when the account's guardrails require one). */
     permissionsBoundaryArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/\S+$/, { error: "expected an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary" }).optional(),
 });

@@ -52,7 +52,7 @@ for (const env of AWS_ENVS) {
                 const url = new URL(json.DATABASE_URL);
                 assert.deepStrictEqual([decodeURIComponent(url.username), decodeURIComponent(url.password), url.hostname, url.port, url.pathname, url.searchParams.get("sslmode")], [json.username, json.password, json.host, "5432", `/${json.database}`, sslmode]);
                 if (sslmode === "verify-full") assert.strictEqual(url.searchParams.get("sslrootcert"), POD_CA_PATH);
-                assert.strictEqual(a.secret.inputs.recoveryWindowInDays, env === "prod" ? 30 : 7);
+                assert.strictEqual(a.secret.inputs.recoveryWindowInDays, 0, "deleted at once: the app can be added back (test/aws/secretReAdd.test.ts)");
                 assert.strictEqual(a.secret.inputs.kmsKeyId, a.keyArn);
                 assert.match(a.secret.inputs.kmsKeyId, /^arn:aws:kms:/, "a customer-managed key, not aws/secretsmanager");
                 assert.strictEqual(run.byName("aws:secretsmanager/secretPolicy:SecretPolicy", a.secret.name + "-policy").inputs.blockPublicPolicy, true);
