@@ -132,7 +132,7 @@ describe("mtls stack under mocks", function () {
             assert.match(s.helperConfText, /health_checks \{\n {2}listener_enabled = true\n {2}bind_port = 18081\n/);
             assert.deepStrictEqual(s.pod.volumes.find((v: any) => v.name === "spiffe-workload-api").csi, { driver: "csi.spiffe.io", readOnly: true });
             assert.strictEqual(volumeHolding(s.helper, s.helperConf.agent_address), "spiffe-workload-api", "the agent socket is inside the CSI volume");
-            assert.deepStrictEqual(s.pod.initContainers.map((c: any) => c.name), ["spiffe-helper", "initdb"], "the helper starts first: initdb's temporary server loads the SVID");
+            assert.deepStrictEqual(s.pod.initContainers.map((c: any) => c.name), ["spiffe-helper", "data-directory-check", "initdb"], "the helper starts first: initdb's temporary server loads the SVID");
             assert.deepStrictEqual(s.initdb.command, ["docker-ensure-initdb.sh"], "the image's own initializer, no shell-based wait loop");
             assert.deepStrictEqual(s.initdb.args, s.postgres.args, "initdb's temporary server runs with the server's settings");
             assert.deepStrictEqual(checkPodSecurityRestricted({ kind: "StatefulSet", spec: { template: { spec: s.pod } } }), []);
