@@ -15,7 +15,16 @@ export { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES };
 export type { AccessLevel, CredentialSource, DeliveryMode };
 export const TLS_MODES = ["require", "verify-full", "mtls"] as const;
 export const ENGINES = ["statefulset", "rds"] as const;
-export const POSTGRES_VERSIONS = ["14", "15", "16", "17"] as const;
+/** Supported PostgreSQL majors (14 reached end of life in November 2026); the default is the newest, which the real-PostgreSQL tests run. */
+export const POSTGRES_VERSIONS = ["15", "16", "17", "18"] as const;
+
+/** Majors an in-cluster server's data may be upgraded from (`statefulset.upgradeFrom`). */
+export const UPGRADE_SOURCE_VERSIONS = ["14", "15", "16", "17"] as const;
+/**
+ * `database.phase`: `server` creates only the server (first run of a stack whose admin endpoint is a tunnel to
+ * the server it creates, README "First pulumi up of an RDS stack"); `full` (default) creates everything.
+ */
+export const DEPLOYMENT_PHASES = ["full", "server"] as const;
 
 export type TlsMode = (typeof TLS_MODES)[number];
 export type Engine = (typeof ENGINES)[number];
@@ -128,6 +137,11 @@ const statefulsetSchema = z.strictObject({
     resources: resourcesSchema.prefault({}),
     /** PostgreSQL max_connections. */
     maxConnections: positiveInt("connections", 10, 10000).default(200),
+    /**
+     * Set only while following the major upgrade procedure (README "Major version upgrades of the in-cluster
+     * server"): the major the data was written by. Without it a change of database.version is refused.
+     */
+    upgradeFrom: oneOf(UPGRADE_SOURCE_VERSIONS).optional(),
 });
 
 /** The in-cluster server's settings when `database.statefulset` is absent (the schema's defaults). */
@@ -177,12 +191,13 @@ const spiffeSchema = z.strictObject({
 
 const databaseSchema = z.strictObject({
     engine: oneOf(ENGINES),
-    version: oneOf(POSTGRES_VERSIONS).default("17"),
+    version: oneOf(POSTGRES_VERSIONS).default(POSTGRES_VERSIONS[POSTGRES_VERSIONS.length - 1]),
     tls: oneOf(TLS_MODES).default("require"),
     statefulset: statefulsetSchema.optional(),
     rds: rdsSchema.optional(),
     adminEndpoint: adminEndpointSchema.optional(),
     spiffe: spiffeSchema.optional(),
+    phase: oneOf(DEPLOYMENT_PHASES).default("full"),
 });
 
 const vaultSchema = z.strictObject({
@@ -215,7 +230,16 @@ const awsSchema = z.strictObject({
     eksOidcIssuerUrl: z.string({ error: "expected the EKS OIDC issuer URL" }).regex(/^https:\/\/\S+$/, { error: "expected an https:// issuer URL" }),
     /** Roles that administer secrets besides the apps' own roles (e.g. the deployer running `pulumi up`). */
     platformAdminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: "expected an IAM role ARN" })).default([]),
-    secretRecoveryWindowDays: positiveInt("days", 7, 30).default(30),
+    /**
+     * Days a removed app's secret stays recoverable: 0 (default) deletes it at once, so the app can be added
+     * back at once (Secrets Manager refuses a new secret with the name of one pending deletion); 7-30 keeps
+     * it recoverable, and re-adding the app within the window needs the steps in README.
+     */
+    secretRecoveryWindowDays: z
+        .number({ error: "expected a whole number of days: 0 (delete at once) or 7-30" })
+        .int({ error: "expected a whole number of days: 0 (delete at once) or 7-30" })
+        .refine((days) => days === 0 || (days >= 7 && days <= 30), { error: "expected 0 (delete at once) or at least 7 and at most 30 days (Secrets Manager's recovery window)" })
+        .default(0),
     /** Permissions boundary attached to every app IAM role (when the account's guardrails require one). */
     permissionsBoundaryArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/\S+$/, { error: "expected an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary" }).optional(),
 });
@@ -362,6 +386,11 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             const r = typeof request === "string" ? quantityValue(request) : undefined;
             const l = typeof limit === "string" ? quantityValue(limit) : undefined;
             if (r !== undefined && l !== undefined && r > l) add(`database.statefulset.resources.requests.${kind}`, `${request} exceeds the limit ${limit} (resources.limits.${kind}); Kubernetes refuses a request above its limit`);
+        }
+        const upgradeFrom = db.statefulset?.upgradeFrom;
+        const version = db.version ?? POSTGRES_VERSIONS[POSTGRES_VERSIONS.length - 1];
+        if (typeof upgradeFrom === "string" && typeof version === "string" && Number(upgradeFrom) >= Number(version)) {
+            add("database.statefulset.upgradeFrom", `names the major the data is upgraded from, which must be older than database.version ("${version}")`);
         }
         if (db.tls === "mtls" && db.spiffe?.trustBundlePem !== undefined && typeof db.adminEndpoint?.host === "string" && /^[0-9.:]+$/.test(db.adminEndpoint.host)) {
             add("database.adminEndpoint.host", "with tls \"mtls\" and spiffe.trustBundlePem the server's SVID must name the host pulumi connects to, and SVIDs carry DNS names only; use a name such as localhost");

@@ -66,6 +66,11 @@ export interface RunOptions {
     config?: Record<string, unknown>;
     /** Per-invoke results (token → result), merged over the defaults. */
     calls?: Record<string, (inputs: any) => any>;
+    /**
+     * The outputs of the stack's last update, as a StackReference to the stack itself reads them (also in
+     * preview: Pulumi reads them then too); absent = a fresh stack (no outputs).
+     */
+    previousOutputs?: Record<string, unknown>;
 }
 
 export interface RunResult<T> {
@@ -118,6 +123,9 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    return { id: args.inputs.name, state: { name: args.inputs.name, outputs: options.previousOutputs ?? {}, secretOutputNames: [] } };
+                }
                 const secretPaths: string[] = [];
                 const inputs = unwrapSecrets(args.inputs, "", secretPaths);
                 const record: RecordedResource = {
@@ -146,6 +154,9 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
         "postgres-access",
         stack,
         preview,
+        // the Pulumi Cloud organization (a self-managed backend's is "organization"): the program reads its
+        // own stack's previous outputs through a StackReference named <organization>/<project>/<stack>
+        "organization",
     );
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(options.config ?? {})) {

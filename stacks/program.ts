@@ -20,6 +20,7 @@ import { appNames, organizationNames, vaultAdminRoleName, vaultName } from "../c
 import * as vault from "@pulumi/vault";
 import { VaultAppPlatform } from "../components/vault/vaultPlatform";
 import { VaultDatabaseEngine, VaultOrganizationSpec } from "../components/vault/vaultDatabaseEngine";
+import { checkedAgainstPreviousDeployment, deploymentRecord } from "./previousDeployment";
 
 /**
  * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys
@@ -43,7 +44,13 @@ export function readRawConfig(): Record<string, unknown> {
 export interface StackOutputs {
     config: StackConfig;
     server: PostgresServer;
+    /** Empty in `database.phase: server`. */
     organizations: Organization[];
+    /**
+     * The config checked against the stack's previous deployment (`stacks/previousDeployment.ts`): resolves
+     * to the server's major version, fails the run when the change is refused.
+     */
+    deploymentCheck: pulumi.Output<string>;
 }
 
 /**
@@ -56,13 +63,15 @@ export function serverClientNamespaces(config: StackConfig): string[] {
     return [...config.organizations.map((o) => o.name), ...(vaultNamespace ? [vaultNamespace] : [])];
 }
 
-function createServer(config: StackConfig): PostgresServer {
+function createServer(config: StackConfig, deploymentCheck: pulumi.Output<string>): PostgresServer {
     const db = config.database;
     if (db.engine === "statefulset") {
         const sts = db.statefulset ?? DEFAULT_STATEFULSET;
         return new StatefulSetPostgres("postgres", {
             namespace: sts.namespace,
             version: db.version,
+            upgradeFrom: sts.upgradeFrom,
+            versionCheck: deploymentCheck,
             image: sts.image,
             tls: db.tls,
             storageSize: sts.storageSize,
@@ -204,7 +213,11 @@ function serverReady(server: PostgresServer): pulumi.Resource[] {
 
 /** Builds the whole stack from validated config. */
 export function createStackFromConfig(config: StackConfig): StackOutputs {
-    const server = createServer(config);
+    const deploymentCheck = checkedAgainstPreviousDeployment(config);
+    const server = createServer(config, deploymentCheck);
+    // First run through a tunnel to a server this run creates (README "First pulumi up of an RDS stack"):
+    // the server only; nothing that logs in to it.
+    if (config.database.phase === "server") return { config, server, organizations: [], deploymentCheck };
     const postgresProvider = createAdminProvider(config, server);
     const platform: AppPlatform = {
         aws: awsPlatform(config),
@@ -231,7 +244,7 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         platform,
         vaultEgress,
     }));
-    return { config, server, organizations };
+    return { config, server, organizations, deploymentCheck };
 }
 
 /** Reads, validates (throwing ConfigError before any resource exists) and builds the stack. */
@@ -240,13 +253,20 @@ export function createStack(): StackOutputs {
     return createStackFromConfig(config);
 }
 
-/** The stack exports: per organization and app, names and how to connect; credentials as secrets. */
+/**
+ * The stack exports: per organization and app, names and how to connect; app credentials as secrets.
+ * The server's admin (or RDS master) password is never exported: apps never get the admin login, and
+ * `pulumi stack output --show-secrets` rights must not grant it. Operators read it where the server keeps
+ * it (README "The admin login").
+ */
 export function stackExports(outputs: StackOutputs): Record<string, unknown> {
     return {
         engine: outputs.server.engine,
         databaseHost: outputs.server.host,
+        databasePort: outputs.server.port,
         databaseCaCertPem: outputs.server.caCertPem,
-        adminPassword: pulumi.secret(outputs.server.adminPassword),
+        // What this update deployed; the next run reads it back (stacks/previousDeployment.ts).
+        deployment: outputs.deploymentCheck.apply(() => deploymentRecord(outputs.config)),
         organizations: Object.fromEntries(outputs.organizations.map((org) => [org.organizationName, {
             namespace: org.namespace,
             database: org.database,

@@ -56,6 +56,9 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
             name: args.secretName,
             description: `Database credentials of ${args.namespace}/${args.serviceAccount} (postgres-access)`,
             kmsKeyId: args.keyArn,
+            // 0 by default: removing the app deletes the secret at once. Its content names a login that the
+            // removal revokes, so nothing worth recovering is lost, and the app can be added back at once
+            // (CreateSecret fails on the name of a secret scheduled for deletion).
             recoveryWindowInDays: p.recoveryWindowInDays,
             tags,
         }, child);

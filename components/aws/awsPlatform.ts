@@ -31,7 +31,10 @@ export interface AwsAppPlatform {
      * policy that would lock the deployer out is ever written. Looked up once, on first use.
      */
     verifiedPlatformAdminRoleArns(): pulumi.Output<string[]>;
-    /** Days a deleted secret stays recoverable. */
+    /**
+     * Days a deleted secret stays recoverable; 0 deletes at once (the default), so a removed app can be added
+     * back at once.
+     */
     recoveryWindowInDays: number;
     /** Permissions boundary attached to every app role, if the account requires one. */
     permissionsBoundaryArn?: string;

@@ -8,14 +8,15 @@ import { CertificateIdentity, DEFAULT_SERVER_PATHS, MTLS_SERVER_PATHS, ServerPat
 import { ClusterSpiffeId, SpiffeSettings, spiffeHelperConfig, spiffeId, spiffePodPieces } from "../kubernetes/spiffe";
 import { SERVER_PID_DIR, SERVER_PID_FILE, SOCKET_DIR } from "./serverConfig";
 import { dnsLabel } from "../naming";
+import { DATA_DIRECTORY_CHECK, dataDirectoryCheckScript, dataLayout } from "./dataDirectory";
 import { RESTRICTED_POD_SECURITY_LABELS, managedLabels } from "../kubernetes/organizationNamespace";
 
 /** uid/gid of the `postgres` user in the official image. */
 export const POSTGRES_UID = 999;
 export const POSTGRES_PORT = 5432;
-/** Data volume mount; PGDATA lives one level below, so initdb never meets lost+found. */
-export const DATA_MOUNT = "/var/lib/postgresql/data";
-export const PGDATA = `${DATA_MOUNT}/pgdata`;
+/** Data volume mount up to PostgreSQL 17; PGDATA lives one level below, so initdb never meets lost+found. 18+: `dataLayout`. */
+export const DATA_MOUNT = dataLayout("17").mountPath;
+export const PGDATA = dataLayout("17").pgdata;
 /**
  * Where the `initdb` init container (only it) mounts the admin password from the `<svc>-admin` Secret, for
  * the image's `POSTGRES_PASSWORD_FILE`.
@@ -28,6 +29,19 @@ export interface StatefulSetPostgresArgs {
     namespace: string;
     /** PostgreSQL major version. */
     version: string;
+    /**
+     * The major of the data directory being upgraded from, set only while following the documented upgrade
+     * procedure (README): the `data-directory-check` init container then keeps that major's data directory
+     * (renamed, on the same volume) and lets initdb create an empty cluster of `version` for the restore.
+     * Without it a pod of `version` refuses to start on another major's data.
+     */
+    upgradeFrom?: string;
+    /**
+     * Resolves to `version` once a version change has been checked against the running server (the stack's
+     * guard, `stacks/previousDeployment.ts`); the StatefulSet waits for it (pod annotation
+     * `postgres-access/major-version`), so a refused change never reaches the pod.
+     */
+    versionCheck?: pulumi.Input<string>;
     /** Container image; defaults to the official `postgres:<version>-bookworm`. */
     image?: string;
     /** TLS mode the server enforces. */
@@ -118,6 +132,8 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
     public readonly statefulSet: k8s.apps.v1.StatefulSet;
     /** Name of the namespace. */
     public readonly namespaceName: pulumi.Output<string>;
+    /** Where the data PVC is mounted and PGDATA lies (per major: the official image's layout). */
+    public readonly dataLayout: { mountPath: string; pgdata: string };
 
     constructor(name: string, args: StatefulSetPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:StatefulSetPostgres", name, {}, opts);
@@ -212,9 +228,11 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         const security = restrictedSecurityContexts(POSTGRES_UID);
         const image = args.image ?? `docker.io/library/postgres:${args.version}-bookworm`;
         const serverArgs = settingsAsArgs(this.settings);
+        const layout = dataLayout(args.version);
+        this.dataLayout = layout;
         // Everything the server reads and writes; the initdb init container's temporary server needs the same.
         const serverMounts: k8s.types.input.core.v1.VolumeMount[] = [
-            { name: "data", mountPath: DATA_MOUNT },
+            { name: "data", mountPath: layout.mountPath },
             ...(spiffe ? [spiffe.certMount] : [{ name: "tls", mountPath: "/etc/postgresql/tls", readOnly: true }]),
             { name: "hba", mountPath: "/etc/postgresql/conf", readOnly: true },
             { name: "run", mountPath: SOCKET_DIR },
@@ -228,13 +246,30 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         // in /proc/<pid>/environ, nor in a mount, both of which a same-uid process sharing the PID namespace
         // (spiffe-helper) can read. (initdb's own processes export it too, for the moment they run at each
         // pod start.)
+        // Before initdb: refuses to go on when the volume holds another major's data (a version change without
+        // the upgrade procedure), instead of a server that never becomes ready or an empty cluster beside it.
+        const dataDirectoryCheck: k8s.types.input.core.v1.Container = {
+            name: DATA_DIRECTORY_CHECK,
+            image,
+            command: ["sh", "-c", dataDirectoryCheckScript()],
+            env: [
+                { name: "PGDATA", value: layout.pgdata },
+                { name: "DATA_VOLUME", value: layout.mountPath },
+                { name: "EXPECTED_MAJOR", value: args.version },
+                ...(args.upgradeFrom ? [{ name: "UPGRADE_FROM", value: args.upgradeFrom }] : []),
+            ],
+            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+            securityContext: security.container,
+            terminationMessagePolicy: "FallbackToLogsOnError",
+            volumeMounts: [{ name: "data", mountPath: layout.mountPath }],
+        };
         const initdb: k8s.types.input.core.v1.Container = {
             name: "initdb",
             image,
             command: ["docker-ensure-initdb.sh"],
             args: serverArgs,
             env: [
-                { name: "PGDATA", value: PGDATA },
+                { name: "PGDATA", value: layout.pgdata },
                 { name: "POSTGRES_USER", value: ADMIN_USER },
                 { name: "POSTGRES_PASSWORD_FILE", value: ADMIN_PASSWORD_FILE },
                 { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --auth-local=peer --data-checksums" },
@@ -261,6 +296,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                         // server certificate Secret changes, so a renewed certificate rolls the pod (PostgreSQL
                         // only reads its certificate at start and on reload).
                         annotations: {
+                            "postgres-access/major-version": args.versionCheck ?? args.version,
                             "postgres-access/pg-hba-sha": sha(this.pgHba),
                             ...(serverTls ? { "postgres-access/server-cert-sha": serverTls.certPem.apply(sha) } : {}),
                         },
@@ -273,7 +309,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                         shareProcessNamespace: mtls ? true : undefined,
                         // spiffe-helper first: its startup probe holds initdb (whose temporary server loads the
                         // SVID) back until the first SVID is written.
-                        initContainers: [...(spiffe?.initContainers ?? []), initdb],
+                        initContainers: [...(spiffe?.initContainers ?? []), dataDirectoryCheck, initdb],
                         securityContext: security.pod,
                         terminationGracePeriodSeconds: 60,
                         containers: [{
@@ -282,7 +318,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                             command: ["postgres"],
                             args: serverArgs,
                             ports: [{ name: "postgresql", containerPort: POSTGRES_PORT, protocol: "TCP" }],
-                            env: [{ name: "PGDATA", value: PGDATA }],
+                            env: [{ name: "PGDATA", value: layout.pgdata }],
                             resources: args.resources,
                             securityContext: security.container,
                             readinessProbe: { exec: { command: isReady }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },

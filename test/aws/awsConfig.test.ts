@@ -115,7 +115,7 @@ describe("malformed rds and aws config", function () {
         const minimal = parseStackConfig({ database: database(), aws, organizations: orgs }, "qa");
         assert.deepStrictEqual(
             [minimal.database.rds!.instanceClass, minimal.database.rds!.backupRetentionDays, minimal.database.rds!.deletionProtection, minimal.database.rds!.skipFinalSnapshot, minimal.database.rds!.caCertIdentifier, minimal.aws!.secretRecoveryWindowDays],
-            ["db.t4g.medium", 7, true, false, "rds-ca-rsa2048-g1", 30],
+            ["db.t4g.medium", 7, true, false, "rds-ca-rsa2048-g1", 0],
         );
     });
 

@@ -28,7 +28,7 @@ interface Case {
 const cases: Case[] = [
     { name: "missing database", config: { organizations: [org()] }, expect: [["database", /required/]] },
     { name: "unknown engine", config: { database: { ...statefulset, engine: "aurora" }, organizations: [org()] }, expect: [["database.engine", /expected one of "statefulset" \| "rds"/]] },
-    { name: "unsupported version", config: { database: { ...statefulset, version: "12" }, organizations: [org()] }, expect: [["database.version", /"14" \| "15" \| "16" \| "17"/]] },
+    { name: "unsupported version", config: { database: { ...statefulset, version: "12" }, organizations: [org()] }, expect: [["database.version", /"15" \| "16" \| "17" \| "18"/]] },
     { name: "version as a number", config: { database: { ...statefulset, version: 17 }, organizations: [org()] }, expect: [["database.version", /expected one of/]] },
     { name: "tls disabled", config: { database: { ...statefulset, tls: "disable" }, organizations: [org()] }, expect: [["database.tls", /"require" \| "verify-full" \| "mtls"/]] },
     { name: "no organizations", config: { database: statefulset, organizations: [] }, expect: [["organizations", /at least one organization/]] },
@@ -116,7 +116,7 @@ describe("malformed config", () => {
 
     it("accepts the shipped dev stack and applies defaults", () => {
         const config = parseStackConfig({ database: { engine: "statefulset" }, organizations: [{ name: "globex" }] }, "dev");
-        assert.strictEqual(config.database.version, "17");
+        assert.strictEqual(config.database.version, "18");
         assert.strictEqual(config.database.tls, "require");
         const app = config.organizations[0].apps[0];
         assert.deepStrictEqual([app.name, app.access, app.credentials, app.delivery, app.isDefaultApp], ["globex", "readwrite", "kubernetes", "secret", true]);

@@ -8,7 +8,7 @@
 import * as assert from "assert";
 import { Client } from "pg";
 import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
-import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
+import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
 import { renderPgHba, serverSettings } from "../../components/database/serverConfig";
@@ -55,7 +55,7 @@ async function expectRefused(promise: Promise<unknown>, pattern: RegExp): Promis
     });
 }
 
-for (const version of ["15", "17"] as PostgresMajor[]) {
+for (const version of TESTED_MAJORS) {
     describe(`in-cluster access on real PostgreSQL ${version}`, function () {
         this.timeout(120000);
         let server: TestServer;

@@ -7,13 +7,13 @@
 import * as assert from "assert";
 import { Client } from "pg";
 import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
-import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
+import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
 import { readStackFile } from "../../stacks/stackFile";
 import { renderPgHba } from "../../components/database/serverConfig";
 
-for (const version of ["15", "17"] as PostgresMajor[]) {
+for (const version of TESTED_MAJORS) {
     describe(`RDS role layer with a non-superuser admin on real PostgreSQL ${version}`, function () {
         this.timeout(120000);
         let server: TestServer;

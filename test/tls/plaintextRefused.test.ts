@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { PostgresMajor, startPostgres, TestServer } from "../support/realPostgres";
+import { PostgresMajor, startPostgres, TestServer, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates, spiffeTrustDomain } from "../support/certificates";
 import { MTLS_SERVER_PATHS, renderPgHba, renderPgIdent, serverSettings } from "../../components/database/serverConfig";
 import { ServerTlsMode } from "../../components/database/postgresServer";
@@ -25,7 +25,7 @@ describe("plaintext is refused in every TLS mode: pg_hba.conf", () => {
     });
 });
 
-for (const version of ["15", "17"] as PostgresMajor[]) describe(`plaintext is refused in every TLS mode (PostgreSQL ${version})`, function () {
+for (const version of TESTED_MAJORS) describe(`plaintext is refused in every TLS mode (PostgreSQL ${version})`, function () {
     this.timeout(60000);
     const td = spiffeTrustDomain(TRUST_DOMAIN);
     const certs = serverCertificates();
