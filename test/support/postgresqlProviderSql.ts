@@ -9,7 +9,10 @@
  *   LOGIN|NOLOGIN BYPASSRLS|NOBYPASSRLS REPLICATION|NOREPLICATION` (defaults: encrypted, valid until
  *   infinity, connection limit -1, inherit, everything else off), then `GRANT "group" TO "name"` per role,
  *   `ALTER ROLE "name" SET search_path TO DEFAULT|…` (always), `ALTER ROLE … SET ROLE TO "x"` when
- *   assume_role is set. `password_wo` is sent like `password`.
+ *   assume_role is set. `password_wo` is sent like `password`. A create of a role that exists fails in
+ *   that transaction (`applyRoleCreate`). An in-place update (`roleUpdateSql`, `applyRoleUpdate`) sends
+ *   `ALTER ROLE "name" PASSWORD '…'` when `password` changed (`password_wo`: when its version changed),
+ *   the changed attributes, then revokes every membership and grants `roles` again.
  * - Database: outside a transaction, `CREATE DATABASE "name" OWNER "owner" TEMPLATE "t" ENCODING 'e'
  *   ALLOW_CONNECTIONS b CONNECTION LIMIT n IS_TEMPLATE b` (with the owner temporarily granted to a
  *   non-superuser admin).
