@@ -13,16 +13,38 @@ export function fakeRandom(name: string, length: number): string {
     return out.slice(0, length);
 }
 
+/** Deterministic fake random bytes derived from a resource name. */
+export function fakeBytes(name: string, length: number): Buffer {
+    const chunks: Buffer[] = [];
+    for (let i = 0; Buffer.concat(chunks).length < length; i++) chunks.push(createHash("sha256").update(`${name}:bytes:${i}`).digest());
+    return Buffer.concat(chunks).subarray(0, length);
+}
+
+/**
+ * Logical names of random resources (`random:*`) the mocks give new values, as `pulumi up --replace
+ * <urn>` would (tests of password rotation add names here and clear the set afterwards).
+ */
+export const replacedRandomResources = new Set<string>();
+
+/** What the mocks derive a random resource's value from: its name, or a new seed once it is replaced. */
+export function mockRandomSeed(name: string): string {
+    return replacedRandomResources.has(name) ? `${name}#replaced` : name;
+}
 
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
 
 export function mockOutputs(type: string, name: string, inputs: any, account = ACCOUNT): Record<string, unknown> {
     const ACCOUNT = account;
+    if (type.startsWith("random:")) name = mockRandomSeed(name);
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
         case "random:index/randomString:RandomString":
             return { result: fakeRandom(name, inputs.length ?? 32), bcryptHash: "$2a$10$mock" };
+        case "random:index/randomBytes:RandomBytes": {
+            const bytes = fakeBytes(name, inputs.length ?? 32);
+            return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+        }
         case "random:index/randomId:RandomId":
             return { hex: fakeRandom(name, 16).toLowerCase(), b64Url: fakeRandom(name, 11) };
         case "tls:index/privateKey:PrivateKey":

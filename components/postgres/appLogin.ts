@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import { AccessLevel } from "../types";
+import { SCRAM_SALT_BYTES, scramSha256Verifier } from "./scramVerifier";
 
 export interface AppLoginArgs {
     /** PostgreSQL role name of the login. */
@@ -41,9 +42,26 @@ export function loginRoleSettings(args: AppLoginArgs): postgresql.RoleArgs {
 }
 
 /**
+ * What a Role gets instead of `password`: the SCRAM-SHA-256 verifier of it (a secret), so no SQL statement
+ * the provider sends (`CREATE ROLE … PASSWORD '…'`, `ALTER ROLE … PASSWORD '…'`) ever carries the password
+ * itself; PostgreSQL stores a verifier as-is and the login authenticates with the plaintext. The salt is a
+ * `RandomBytes` child `<name>-scram-salt` (random, kept in state, never derived from the password), so the
+ * verifier is stable across runs and refreshes; it is generated anew whenever the password changes
+ * (`keepers`), e.g. after `pulumi up --replace` of the RandomPassword.
+ */
+export function scramVerifierOf(name: string, password: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
+    const salt = new random.RandomBytes(`${name}-scram-salt`, {
+        length: SCRAM_SALT_BYTES,
+        keepers: { password: pulumi.secret(password) },
+    }, { parent, additionalSecretOutputs: ["keepers", "base64", "hex"] });
+    return pulumi.secret(pulumi.all([password, salt.base64]).apply(([plain, salt64]) => scramSha256Verifier(plain, Buffer.from(salt64, "base64"))));
+}
+
+/**
  * One app's PostgreSQL LOGIN role: a member of exactly its organization's group role for its access level,
  * never SUPERUSER/CREATEROLE/CREATEDB/BYPASSRLS/REPLICATION, with a connection limit, and a generated
- * password kept as a Pulumi secret.
+ * password kept as a Pulumi secret. The Role only ever gets the password's SCRAM-SHA-256 verifier
+ * (`scramVerifierOf`); the plaintext goes only to the credentials delivered to the app.
  */
 export class AppLogin extends pulumi.ComponentResource {
     /** The login role name. */
@@ -76,11 +94,12 @@ export class AppLogin extends pulumi.ComponentResource {
             minNumeric: 1,
         }, { parent: this });
         const secretPassword = pulumi.secret(password.result);
+        const verifier = scramVerifierOf(name, secretPassword, this);
         this.role = new postgresql.Role(`${name}-role`, {
             ...settings,
             ...(managedBy === "pulumi"
-                ? { password: secretPassword }
-                : { passwordWo: secretPassword, passwordWoVersion: "1" }),
+                ? { password: verifier }
+                : { passwordWo: verifier, passwordWoVersion: "1" }),
         }, { parent: this, additionalSecretOutputs: ["password", "passwordWo"] });
         this.username = this.role.name;
         this.password = secretPassword;

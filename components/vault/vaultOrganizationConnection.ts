@@ -5,6 +5,7 @@ import * as vault from "@pulumi/vault";
 import { PostgresServer } from "../database/postgresServer";
 import { databaseUrl } from "../connectionInfo";
 import { rootRotationStatements } from "./postgresStatements";
+import { scramVerifierOf } from "../postgres/appLogin";
 
 export interface VaultOrganizationConnectionArgs {
     /** The organization. */
@@ -44,9 +45,10 @@ export interface VaultOrganizationConnectionArgs {
  * organization's database (scram-sha-256, TLS, verified where `tls` asks, exactly the organization's roles).
  *
  * The admin's password is a `RandomPassword` (kept in Pulumi state, as a secret) sent write-only
- * (`passwordWo` + version) to PostgreSQL and to Vault, so after `vault write -f <mount>/rotate-root/<org>`
- * the state holds only the stale initial value and Pulumi never compares or resets the real one; a rotation
- * of one organization's connection touches no other's login.
+ * (`passwordWo` + version) to PostgreSQL, as its SCRAM-SHA-256 verifier (never the plaintext, which a server
+ * log could keep), and to Vault, so after `vault write -f <mount>/rotate-root/<org>` the state holds only
+ * the stale initial value and Pulumi never compares or resets the real one; a rotation of one
+ * organization's connection touches no other's login (and Vault sends verifiers too).
  *
  * The admin Role ignores `roles`: the provider reads every pg_auth_members row of the role into it (the
  * ADMIN OPTION grants, and on 16+ the ADMIN every CREATEROLE role gets on the users it creates) and an
@@ -85,7 +87,7 @@ export class VaultOrganizationConnection extends pulumi.ComponentResource {
             replication: false,
             bypassRowLevelSecurity: false,
             connectionLimit: 10,
-            passwordWo: secretPassword,
+            passwordWo: scramVerifierOf(`${name}-admin`, secretPassword, this),
             passwordWoVersion: "1",
         }, { ...pg, dependsOn: args.dependsOn, additionalSecretOutputs: ["passwordWo"], ignoreChanges: ["roles"] });
         const connect = new postgresql.Grant(`${name}-admin-connect`, {

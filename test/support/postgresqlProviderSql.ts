@@ -9,7 +9,10 @@
  *   LOGIN|NOLOGIN BYPASSRLS|NOBYPASSRLS REPLICATION|NOREPLICATION` (defaults: encrypted, valid until
  *   infinity, connection limit -1, inherit, everything else off), then `GRANT "group" TO "name"` per role,
  *   `ALTER ROLE "name" SET search_path TO DEFAULT|…` (always), `ALTER ROLE … SET ROLE TO "x"` when
- *   assume_role is set. `password_wo` is sent like `password`.
+ *   assume_role is set. `password_wo` is sent like `password`. A create of a role that exists fails in
+ *   that transaction (`applyRoleCreate`). An in-place update (`roleUpdateSql`, `applyRoleUpdate`) sends
+ *   `ALTER ROLE "name" PASSWORD '…'` when `password` changed (`password_wo`: when its version changed),
+ *   the changed attributes, then revokes every membership and grants `roles` again.
  * - Database: outside a transaction, `CREATE DATABASE "name" OWNER "owner" TEMPLATE "t" ENCODING 'e'
  *   ALLOW_CONNECTIONS b CONNECTION LIMIT n IS_TEMPLATE b` (with the owner temporarily granted to a
  *   non-superuser admin).
@@ -296,4 +299,121 @@ export async function applyProviderResources(server: TestServer, resources: Reco
         for (const c of clients.values()) await c.end().catch(() => undefined);
     }
     return steps;
+}
+
+/** A Role's attributes as the provider sees them (its schema defaults filled in). */
+function roleState(i: any) {
+    return {
+        name: i.name as string,
+        password: (i.password ?? "") as string,
+        passwordWo: (i.passwordWo ?? "") as string,
+        passwordWoVersion: i.passwordWoVersion ?? "",
+        bypassRowLevelSecurity: i.bypassRowLevelSecurity ?? false,
+        connectionLimit: i.connectionLimit ?? -1,
+        createDatabase: i.createDatabase ?? false,
+        createRole: i.createRole ?? false,
+        inherit: i.inherit ?? true,
+        login: i.login ?? false,
+        replication: i.replication ?? false,
+        superuser: i.superuser ?? false,
+        validUntil: (i.validUntil ?? "infinity") as string,
+        roles: (i.roles ?? []) as string[],
+        searchPaths: (i.searchPaths ?? []) as string[],
+        statementTimeout: i.statementTimeout ?? 0,
+        idleInTransactionSessionTimeout: i.idleInTransactionSessionTimeout ?? 0,
+        assumeRole: (i.assumeRole ?? "") as string,
+    };
+}
+
+/**
+ * What resourcePostgreSQLRoleUpdate sends (one transaction) for an in-place update of a Role from the
+ * inputs `before` to `after`, after its advisory locks: `ALTER ROLE … RENAME TO …` if renamed;
+ * `ALTER ROLE "x" PASSWORD '…'` when `password` (or the name) changed, or for `passwordWo` only when
+ * `passwordWoVersion` changed; `ALTER ROLE "x" WITH <flag>` / `CONNECTION LIMIT n` / `VALID UNTIL '…'` for each
+ * changed attribute; then `REVOKE "g" FROM "x"` for every current membership (`memberships`, which the
+ * provider reads from pg_auth_members) and `GRANT "g" TO "x"` for every role in `roles`; `ALTER ROLE "x" SET
+ * search_path …` (always); timeouts and `SET ROLE` when changed.
+ */
+export function roleUpdateSql(before: any, after: any, memberships: string[]): string[] {
+    const o = roleState(before);
+    const n = roleState(after);
+    const name = quoteIdent(n.name);
+    const sql: string[] = [];
+    if (o.name !== n.name) sql.push(`ALTER ROLE ${quoteIdent(o.name)} RENAME TO ${name}`);
+    if (n.passwordWo) {
+        if (String(o.passwordWoVersion) !== String(n.passwordWoVersion)) sql.push(`ALTER ROLE ${name} PASSWORD ${quoteLiteral(n.passwordWo)}`);
+    } else if ((o.password !== n.password || o.name !== n.name) && n.password) {
+        sql.push(`ALTER ROLE ${name} PASSWORD ${quoteLiteral(n.password)}`);
+    }
+    const flag = (key: keyof ReturnType<typeof roleState>, on: string, off: string) => {
+        if (o[key] !== n[key]) sql.push(`ALTER ROLE ${name} WITH ${n[key] ? on : off}`);
+    };
+    flag("bypassRowLevelSecurity", "BYPASSRLS", "NOBYPASSRLS");
+    if (o.connectionLimit !== n.connectionLimit) sql.push(`ALTER ROLE ${name} CONNECTION LIMIT ${n.connectionLimit}`);
+    flag("createDatabase", "CREATEDB", "NOCREATEDB");
+    flag("createRole", "CREATEROLE", "NOCREATEROLE");
+    flag("inherit", "INHERIT", "NOINHERIT");
+    flag("login", "LOGIN", "NOLOGIN");
+    flag("replication", "REPLICATION", "NOREPLICATION");
+    flag("superuser", "SUPERUSER", "NOSUPERUSER");
+    if (o.validUntil !== n.validUntil && n.validUntil) sql.push(`ALTER ROLE ${name} VALID UNTIL ${quoteLiteral(n.validUntil.toLowerCase() === "infinity" ? "infinity" : n.validUntil)}`);
+    for (const group of memberships) sql.push(`REVOKE ${quoteIdent(group)} FROM ${name}`);
+    for (const group of n.roles) sql.push(`GRANT ${quoteIdent(group)} TO ${name}`);
+    sql.push(`ALTER ROLE ${name} SET search_path TO ${n.searchPaths.length ? n.searchPaths.map(quoteIdent).join(", ") : "DEFAULT"}`);
+    if (o.statementTimeout !== n.statementTimeout) sql.push(n.statementTimeout ? `ALTER ROLE ${name} SET statement_timeout TO ${Number(n.statementTimeout)}` : `ALTER ROLE ${name} RESET statement_timeout`);
+    if (o.idleInTransactionSessionTimeout !== n.idleInTransactionSessionTimeout) {
+        sql.push(n.idleInTransactionSessionTimeout ? `ALTER ROLE ${name} SET idle_in_transaction_session_timeout TO ${Number(n.idleInTransactionSessionTimeout)}` : `ALTER ROLE ${name} RESET idle_in_transaction_session_timeout`);
+    }
+    if (o.assumeRole !== n.assumeRole) sql.push(n.assumeRole ? `ALTER ROLE ${name} SET ROLE TO ${quoteIdent(n.assumeRole)}` : `ALTER ROLE ${name} RESET ROLE`);
+    return sql;
+}
+
+/** Runs `fn` in one transaction as the admin login (default: the superuser) in `postgres`, as the provider does. */
+async function inProviderTransaction<T>(server: TestServer, admin: AdminLogin | undefined, fn: (db: Client) => Promise<T>): Promise<T> {
+    const login = admin ?? { user: server.superuser, password: server.superuserPassword };
+    const db = await server.connect({ user: login.user, password: login.password, database: "postgres" });
+    try {
+        await db.query("BEGIN");
+        try {
+            const result = await fn(db);
+            await db.query("COMMIT");
+            return result;
+        } catch (err) {
+            await db.query("ROLLBACK").catch(() => undefined);
+            throw err;
+        }
+    } finally {
+        await db.end().catch(() => undefined);
+    }
+}
+
+/**
+ * Executes a Role's create on a real server exactly as the provider does (one transaction: `CREATE ROLE …`,
+ * its grants and settings), e.g. to show what a failed create (the role exists) sends and logs. Rejects with
+ * the server's error. Returns the statements.
+ */
+export async function applyRoleCreate(server: TestServer, inputs: any, admin?: AdminLogin): Promise<string[]> {
+    const statements = roleSql(inputs);
+    await inProviderTransaction(server, admin, async (db) => {
+        for (const sql of statements) await db.query(sql);
+    });
+    return statements;
+}
+
+/**
+ * Executes an in-place update of a Role from the inputs `before` to `after` as the provider does (one
+ * transaction: pgLockRole's advisory locks, the memberships read, then `roleUpdateSql`). Returns the
+ * statements sent.
+ */
+export async function applyRoleUpdate(server: TestServer, before: any, after: any, admin?: AdminLogin): Promise<string[]> {
+    return inProviderTransaction(server, admin, async (db) => {
+        await db.query("SET statement_timeout = 0");
+        await db.query("SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_roles WHERE rolname = $1", [before.name]);
+        await db.query("SELECT pg_advisory_xact_lock(member::bigint) FROM pg_auth_members JOIN pg_roles ON roleid = pg_roles.oid WHERE rolname = $1", [before.name]);
+        const memberships = (await db.query(`SELECT pg_get_userbyid(roleid) AS role FROM pg_catalog.pg_auth_members members
+            JOIN pg_catalog.pg_roles ON members.member = pg_roles.oid WHERE rolname = $1`, [before.name])).rows.map((r) => r.role as string);
+        const statements = roleUpdateSql(before, after, memberships);
+        for (const sql of statements) await db.query(sql);
+        return statements;
+    });
 }

@@ -68,6 +68,8 @@ export interface TestServer {
     writeFile(name: string, contents: string, mode?: number): string;
     /** SELECT pg_reload_conf() and waits until the server has processed it. */
     reload(): Promise<void>;
+    /** Everything the server has written to its log (stderr, the default `log_destination`) so far. */
+    serverLog(): string;
     stop(): Promise<void>;
 }
 
@@ -195,6 +197,7 @@ export async function startPostgres(options: StartOptions): Promise<TestServer> 
             // The postmaster re-reads config asynchronously on SIGHUP; new backends then use it.
             await new Promise((r) => setTimeout(r, 300));
         },
+        serverLog: () => logs.join(""),
         async stop() {
             await pg.stop();
             fs.rmSync(dataDir, { recursive: true, force: true });

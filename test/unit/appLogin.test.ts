@@ -9,6 +9,10 @@ import { AppLogin, AppLoginArgs, loginRoleSettings } from "../../components/post
 import { ACCESS_LEVELS } from "../../components/types";
 import { databaseUrl } from "../../components/connectionInfo";
 import { T, plaintextLeaks } from "./helpers";
+import { fakeBytes } from "../../stacks/mockOutputs";
+import { SCRAM_SALT_BYTES, scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
+
+const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";
 
 const ELEVATED = ["superuser", "createDatabase", "createRole", "replication", "bypassRowLevelSecurity"] as const;
 
@@ -45,7 +49,7 @@ for (const preview of [false, true]) {
     describe(`AppLogin (${preview ? "preview" : "up"})`, function () {
         this.timeout(30000);
 
-        it("registers one LOGIN role with a generated secret password (managed by Pulumi)", async () => {
+        it("registers one LOGIN role whose password input is the SCRAM verifier of a generated secret password (managed by Pulumi)", async () => {
             const run = await runLogin(preview, { roleName: "acme_web", access: "readwrite", groupRole: pulumi.output("acme_readwrite"), connectionLimit: 12 });
             const [role] = run.ofType(T.role);
             assert.strictEqual(run.ofType(T.role).length, 1);
@@ -61,13 +65,29 @@ for (const preview of [false, true]) {
 
             const [random] = run.ofType(T.randomPassword);
             assert.ok(random.inputs.length >= 24, "long enough");
+            const [salt] = run.ofType(RANDOM_BYTES);
+            assert.strictEqual(salt.inputs.length, SCRAM_SALT_BYTES, "a random salt of PostgreSQL's length, kept in state");
+            assert.ok(salt.secretPaths.includes("keepers"), "the salt is renewed with the password (keepers), which stays secret");
             if (!preview) {
                 const expected = fakeRandom(random.name, random.inputs.length);
-                assert.strictEqual(role.inputs.password, expected, "the role gets the generated password");
-                assert.strictEqual(run.result.password, expected);
+                const saltBytes = fakeBytes(salt.name, SCRAM_SALT_BYTES);
+                assert.strictEqual(salt.inputs.keepers.password, expected, "a new password means a new salt");
+                assert.strictEqual(role.inputs.password, scramSha256Verifier(expected, saltBytes), "the role gets the verifier of the generated password, with the stored random salt");
+                assert.ok(!role.inputs.password.includes(expected), "never the password itself");
+                assert.notDeepStrictEqual(scramParameters(role.inputs.password).salt, Buffer.from(expected), "the salt is not derived from the password");
+                assert.strictEqual(run.result.password, expected, "the delivered password is the plaintext");
                 assert.strictEqual(run.result.username, "acme_web");
                 assert.deepStrictEqual(plaintextLeaks(run.resources, [expected]), []);
+                assert.deepStrictEqual(plaintextLeaks(run.resources, [role.inputs.password]), []);
             }
+        });
+
+        it("gives the same verifier on every run (no diff on refresh or re-run)", async function () {
+            if (preview) this.skip();
+            const args: AppLoginArgs = { roleName: "acme_web", access: "readwrite", groupRole: "acme_readwrite", connectionLimit: 12 };
+            const first = (await runLogin(false, args)).ofType(T.role)[0].inputs.password;
+            const second = (await runLogin(false, args)).ofType(T.role)[0].inputs.password;
+            assert.strictEqual(second, first);
         });
 
         it("lets Vault own a vault-static login's password: write-only initial password, no `password` Pulumi would restore", async () => {
@@ -76,6 +96,10 @@ for (const preview of [false, true]) {
             assert.strictEqual(role.inputs.password, undefined, "a `password` input would undo every Vault rotation on the next up");
             assert.ok(role.secretPaths.includes("passwordWo"));
             assert.ok(role.inputs.passwordWoVersion !== undefined, "write-only values need a version to be sent at all");
+            if (!preview) {
+                const initial = fakeRandom(run.ofType(T.randomPassword)[0].name, run.ofType(T.randomPassword)[0].inputs.length);
+                assert.strictEqual(role.inputs.passwordWo, scramSha256Verifier(initial, fakeBytes(run.ofType(RANDOM_BYTES)[0].name, SCRAM_SALT_BYTES)), "the initial password too travels only as a verifier");
+            }
             assert.strictEqual(role.inputs.assumeRole, "acme_owner");
             assert.deepStrictEqual(role.inputs.roles, ["acme_owner"]);
         });
@@ -85,6 +109,7 @@ for (const preview of [false, true]) {
             const [role] = run.ofType(T.role);
             assert.deepStrictEqual([role.inputs.password, role.inputs.passwordWo, role.inputs.login, role.inputs.roles], [undefined, undefined, true, ["acme_readwrite"]]);
             assert.deepStrictEqual(run.ofType(T.randomPassword), [], "no password is generated");
+            assert.deepStrictEqual(run.ofType(RANDOM_BYTES), [], "nor a salt");
             assert.strictEqual(run.result.password, undefined);
         });
     });

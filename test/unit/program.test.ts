@@ -15,6 +15,7 @@ import { readStackFile, stackFilePath } from "../../stacks/stackFile";
 import { organizationNames, appNames } from "../../components/naming";
 import type { StackOutputs } from "../../stacks/program";
 import { T, assertKubernetesValid, plaintextLeaks, stringLeaves } from "./helpers";
+import { scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
 
 interface Program { outputs: StackOutputs; exports: Record<string, any> }
 
@@ -260,7 +261,7 @@ describe("program: dev stack settings flow from config (up)", function () {
             );
             assert.strictEqual(d.host, "postgres.postgres.svc.cluster.local");
             const login = run.ofType(T.role).find((r) => r.inputs.name === d.username)!;
-            assert.strictEqual(login.inputs.password, d.password, `${s.name}: the login's own password`);
+            assert.strictEqual(login.inputs.password, scramSha256Verifier(d.password, scramParameters(login.inputs.password).salt), `${s.name}: the verifier of the login's own password`);
         }
     });
 

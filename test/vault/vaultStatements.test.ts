@@ -9,7 +9,8 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource, fakeRandom } from "../../stacks/offlineRun";
+import { scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
 import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
@@ -154,7 +155,11 @@ for (const [version, adminKind] of cases) {
         it("rotates a static role with a SCRAM verifier: the new plaintext logs in, the old one no longer does", async () => {
             const staticRole = byType(V.staticRole)[0].inputs;
             assert.strictEqual(staticRole.username, "acme_payroll");
-            const initial = byType(V.role).find((r) => r.inputs.name === "acme_payroll")!.inputs.passwordWo;
+            // the Role got only the verifier of the initial password; the plaintext is the RandomPassword behind it
+            const verifier = byType(V.role).find((r) => r.inputs.name === "acme_payroll")!.inputs.passwordWo;
+            const initial = byType("random:index/randomPassword:RandomPassword").map((r) => fakeRandom(r.name, r.inputs.length))
+                .find((p) => scramSha256Verifier(p, scramParameters(verifier).salt) === verifier)!;
+            assert.ok(initial, "the initial verifier is that of a generated password");
             const before = await connect("acme_payroll", initial);
             const rotated = vaultPassword();
             await runAsVault(vaultAdmin("acme"), "rotation", staticRole.rotationStatements, { name: staticRole.username, password: rotated });
