@@ -103,7 +103,8 @@ export const noPublicPrivileges: ResourceValidationPolicy = {
         if ((args.type === GRANT || args.type === DEFAULT_PRIVILEGES) && isPublic(props.role)) {
             const privileges = asList<string>(props.privileges);
             if (privileges.length > 0) {
-                const on = args.type === GRANT ? `${props.objectType} in database ${props.database}` : `future ${props.objectType}s in database ${props.database}`;
+                const on = args.type === DEFAULT_PRIVILEGES ? `future ${props.objectType}s in database ${props.database}`
+                    : props.objectType === "database" ? `database ${props.database}` : `${props.objectType} in database ${props.database}`;
                 reportViolation(`grants ${privileges.join(", ")} on ${on} to PUBLIC (every role on the server); only revokes (privileges: []) may name PUBLIC`);
             }
         } else if (args.type === SCHEMA) {
