@@ -18,7 +18,7 @@ function allowedRoleLists(type: string, props: Record<string, any>): [label: str
     return Object.entries(props).flatMap(([key, value]) => (Array.isArray(value) ? value : [])
         .map((block, i): [string, unknown] => [`${key}[${i}].allowedRoles`, isObject(block) ? block.allowedRoles : undefined])
         .filter(([, roles]) => roles !== undefined)
-        .map(([label, roles]): [string, string[]] => [label, asList<string>(roles)]));
+        .map(([label, roles]): [string, string[]] => [label, asList<string>(roles as string[])]));
 }
 
 export const vaultAllowedRolesNamed: ResourceValidationPolicy = {

@@ -53,7 +53,7 @@ describe("offline policy run", function () {
             const probe: ResourceValidationPolicy = {
                 name: "probe", description: "records its args", enforcementLevel: "mandatory",
                 validateResource: (args, report) => {
-                    seen.push({ type: args.type, urn: args.urn, password: args.props.password, isRole: args.isType({ __pulumiType: "postgresql:index/role:Role" } as any), asType: args.asType({ __pulumiType: "postgresql:index/role:Role" } as any)?.name, provider: args.provider?.name, config: args.getConfig() });
+                    seen.push({ type: args.type, urn: args.urn, password: args.props.password, isRole: args.isType({ __pulumiType: "postgresql:index/role:Role" } as any), asType: (args.asType({ __pulumiType: "postgresql:index/role:Role" } as any) as any)?.name, provider: args.provider?.name, config: args.getConfig() });
                     report("seen");
                 },
             };

@@ -249,7 +249,7 @@ describe("policy pack: each policy passes a good resource and fails bad ones", f
             })]), []);
         });
         it("kubernetes-no-credentials-in-configmaps: passwords, URLs with passwords, DSNs, private keys fail", async () => {
-            for (const data of [{ password: "hunter2hunter2" }, { url: "postgres://app:hunter2@db/acme" }, { dsn: "host=db user=app password=hunter2 sslmode=require" },
+            for (const data of <Record<string, string>[]>[{ password: "hunter2hunter2" }, { url: "postgres://app:hunter2@db/acme" }, { dsn: "host=db user=app password=hunter2 sslmode=require" },
                 { "app.json": '{"db": {"password": "hunter2"}}' }, { "tls.key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" }]) {
                 assert.strictEqual((await messages(noCredentialsInConfigMaps, [configMap(data)])).length, 1, JSON.stringify(data));
             }
