@@ -3,6 +3,7 @@
 # <out>/<stack>.status); with --policy also the policy pack's report to <out>/<stack>.policy.txt.
 # Usage: offline-plans.sh <out> [--policy]
 set -uo pipefail
+shopt -s nullglob
 out="$1"
 policy="${2:-}"
 mkdir -p "$out"
