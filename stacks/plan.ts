@@ -4,7 +4,9 @@
  * tree by organization and app, the grants each app gets, how it authenticates, resource counts, and
  * config errors. Exit code 1 on invalid config, 2 for a stack file that does not exist.
  * `--preview` runs it as `pulumi preview` does (computed values unknown); `--dir <folder>` reads the stack
- * file from another folder than the project's.
+ * file from another folder than the project's. `--policy` runs the policy pack over what the program
+ * registers instead of printing the plan, `--program <file.ts> … --policy` over another program
+ * (tools/policy/cli.ts).
  */
 import { runPulumi, RecordedResource } from "./offlineRun";
 import { ConfigError } from "./config";
@@ -12,6 +14,10 @@ import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
 import { StackOutputs } from "./program";
 import { describePlan } from "./planReport";
+
+/** The policy modes, loaded only when asked for. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const policyCli = () => require("../tools/policy/cli") as typeof import("../tools/policy/cli");
 
 /**
  * Who runs the offline plan, as far as AWS is concerned: the stack's first platform admin role, in the
@@ -31,6 +37,7 @@ function deployerCalls(raw: Record<string, unknown>): Record<string, (inputs: an
 
 async function main(): Promise<number> {
     const args = process.argv.slice(2);
+    if (args.includes("--program")) return policyCli().programPolicyMain(args);
     const dirAt = args.indexOf("--dir");
     const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1] ?? ".") : PROJECT_ROOT;
     const env = args.find((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1)) ?? "dev";
@@ -61,6 +68,7 @@ async function main(): Promise<number> {
         }
         throw err;
     }
+    if (args.includes("--policy")) return policyCli().checkStackPolicies(env, resources, args, preview);
     console.log(describePlan(env, outputs, resources, { preview, stacks: listStacks(dir) }));
     return 0;
 }

@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { checkPodSecurityRestricted } from "./support/podSecurityRestricted";
+import { checkPodSecurityRestricted } from "../policy/podSecurityRestricted";
 
 const FIXTURES = path.resolve(__dirname, "../../shared/fixtures/pod-security-restricted-v1.35");
 

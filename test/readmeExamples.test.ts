@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { checkPodSecurityRestricted } from "./support/podSecurityRestricted";
+import { checkPodSecurityRestricted } from "../policy/podSecurityRestricted";
 import { kubernetesValidationError } from "./unit/helpers";
 
 const README = fs.readFileSync(path.resolve(__dirname, "../README.md"), "utf8");

@@ -26,7 +26,7 @@ import { runPulumi, RecordedResource, RunResult } from "../../stacks/offlineRun"
 import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { spiffeTrustDomain, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
-import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
+import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { assertKubernetesValid } from "../unit/helpers";
 import { MtlsAppPod, SVID_FILES, SVID_HINT } from "../../components/kubernetes/spiffe";
 import { SOCKET_DIR } from "../../components/database/serverConfig";

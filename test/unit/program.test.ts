@@ -9,7 +9,7 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, RunResult, isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
 import { mockOutputs } from "../../stacks/mockOutputs";
-import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
+import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { parseStackConfig, StackConfig } from "../../stacks/config";
 import { readStackFile, stackFilePath } from "../../stacks/stackFile";
 import { organizationNames, appNames } from "../../components/naming";

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { createHash } from "crypto";
 import { RunResult, isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
-import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
+import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { StatefulSetPostgres, StatefulSetPostgresArgs } from "../../components/database/statefulSetPostgres";
 import { MTLS_SERVER_PATHS, SERVER_PID_FILE, SOCKET_DIR, renderPgHba, serverSettings } from "../../components/database/serverConfig";
 import { T, assertKubernetesValid } from "./helpers";

@@ -7,7 +7,7 @@ import * as yaml from "js-yaml";
 import { runPulumi, RunResult } from "../../stacks/offlineRun";
 import { readStackFile } from "../../stacks/stackFile";
 import { parseStackConfig, ConfigError } from "../../stacks/config";
-import { checkPodSecurityRestricted } from "../support/podSecurityRestricted";
+import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hcl = require("@cdktf/hcl2json") as { parse(file: string, text: string): Promise<any> };
 

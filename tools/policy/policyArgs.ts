@@ -1,0 +1,135 @@
+/**
+ * Builds what the policy engine hands a policy — `ResourceValidationArgs` for each resource,
+ * `PolicyResource`s for a stack validation — from the resources an offline run recorded
+ * (`RecordedResource`s of `runPulumi`), the way `@pulumi/policy`'s server builds them from the engine's
+ * requests: secrets unwrapped to plain values, unknown values (preview) behind `unknownCheckingProxy`, so a
+ * policy that reads one fails with `UnknownValueError` as it does under `pulumi preview`.
+ *
+ * What the mocks cannot tell, and so is not here: resource options (protect, aliases, …: all defaults), the
+ * parent chain in URNs (`urn:pulumi:<stack>::<project>::<type>::<name>`), dependencies, stack tags, and a
+ * resource's outputs (stack validations see its inputs, which is what the checks of this pack read).
+ */
+import type { PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs } from "@pulumi/policy";
+import type { RecordedResource } from "../../stacks/offlineRun";
+
+// Not in the package's type declarations (marked internal), but exported at run time; the server uses them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxy = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy<T>(value: T): T;
+    UnknownValueError: new (...args: any[]) => Error;
+};
+export const UnknownValueError = proxy.UnknownValueError;
+
+/** The wire marker of special values (secrets, resource references, assets). */
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/** Inputs as the mock monitor received them → plain properties (unknown sentinels kept, as the server does). */
+export function deserializeProperties(value: any): any {
+    if (Array.isArray(value)) return value.map(deserializeProperties);
+    if (value && typeof value === "object") {
+        if (value[SIG] === SECRET) return deserializeProperties(value.value);
+        if (value[SIG] === RESOURCE_REFERENCE) return value.id ?? value.urn;
+        const out: Record<string, any> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = deserializeProperties(v);
+        return out;
+    }
+    return value;
+}
+
+/** Thrown by `notApplicable()`; the runner records the reason. */
+export class NotApplicableError extends Error {
+    constructor(readonly reason?: string) {
+        super(reason ?? "not applicable");
+    }
+}
+
+export interface PolicyContext {
+    stack: string;
+    project: string;
+    /** Per-policy config (as `--policy-pack-config` gives it), enforcementLevel removed by the runner. */
+    configOf(policyName: string): Record<string, unknown>;
+}
+
+/** The URN a resource has under the mocks (no parent type chain: the mock monitor does not build one). */
+export function urnOf(resource: Pick<RecordedResource, "type" | "name">, context: Pick<PolicyContext, "stack" | "project">): string {
+    return `urn:pulumi:${context.stack}::${context.project}::${resource.type}::${resource.name}`;
+}
+
+const DEFAULT_OPTIONS: PolicyResourceOptions = Object.freeze({
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+}) as PolicyResourceOptions;
+
+const EMPTY_TAGS: ReadonlyMap<string, string> = new Map();
+
+const typeOf = (cls: unknown): string | undefined => (cls as { __pulumiType?: string } | undefined)?.__pulumiType;
+
+/** Everything one offline run recorded, ready to hand to policies. */
+export class PolicyInputs {
+    private readonly byProviderRef = new Map<string, RecordedResource>();
+
+    constructor(readonly resources: RecordedResource[], readonly context: PolicyContext) {
+        for (const r of resources) {
+            if (r.type.startsWith("pulumi:providers:")) this.byProviderRef.set(urnOf(r, context), r);
+        }
+    }
+
+    /** The resources the engine would run resource validations on: custom resources, providers excepted. */
+    get validated(): RecordedResource[] {
+        return this.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+    }
+
+    private provider(r: RecordedResource): PolicyProviderResource | undefined {
+        // a provider reference is `<urn>::<id>` (the id unknown in preview)
+        const p = r.provider ? this.byProviderRef.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
+        return p ? { type: p.type, name: p.name, urn: urnOf(p, this.context), props: proxy.unknownCheckingProxy(deserializeProperties(p.rawInputs)) } : undefined;
+    }
+
+    /** `ResourceValidationArgs` of one resource for one policy. */
+    resourceArgs(r: RecordedResource, policyName: string): ResourceValidationArgs {
+        const props = proxy.unknownCheckingProxy(deserializeProperties(r.rawInputs ?? {}));
+        const args: ResourceValidationArgs = {
+            type: r.type,
+            name: r.name,
+            urn: urnOf(r, this.context),
+            props,
+            opts: DEFAULT_OPTIONS,
+            stackTags: EMPTY_TAGS,
+            isType: (cls) => typeOf(cls) === r.type,
+            asType: ((cls: unknown) => (typeOf(cls) === r.type ? props : undefined)) as ResourceValidationArgs["asType"],
+            getConfig: <T extends object>() => this.context.configOf(policyName) as T,
+            notApplicable: (reason?: string): never => {
+                throw new NotApplicableError(reason);
+            },
+        };
+        const provider = this.provider(r);
+        if (provider) args.provider = provider;
+        return args;
+    }
+
+    /** The `PolicyResource`s of the whole stack (every registered resource, components included). */
+    stackResources(): PolicyResource[] {
+        return this.resources.map((r) => {
+            const props = proxy.unknownCheckingProxy(deserializeProperties(r.rawInputs ?? {}));
+            const resource: PolicyResource = {
+                type: r.type,
+                name: r.name,
+                urn: urnOf(r, this.context),
+                props,
+                opts: DEFAULT_OPTIONS,
+                dependencies: [],
+                propertyDependencies: {},
+                isType: (cls) => typeOf(cls) === r.type,
+                asType: ((cls: unknown) => (typeOf(cls) === r.type ? props : undefined)) as PolicyResource["asType"],
+            };
+            const provider = this.provider(r);
+            if (provider) resource.provider = provider;
+            return resource;
+        });
+    }
+}
