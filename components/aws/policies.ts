@@ -153,6 +153,30 @@ export function organizationKeyPolicy(partition: string, accountId: string, regi
 }
 
 /**
+ * The RDS storage key's policy, as AWS's own `aws/rds` key has it but without the account-wide grant: the
+ * account administers the key through IAM (never uses it), and principals of this account may use it only
+ * through RDS in this region (`kms:ViaService`, `kms:CallerAccount`): storage, snapshots, Performance
+ * Insights. Without an explicit policy AWS attaches its default one, which lets every IAM policy in the
+ * account decrypt with it directly.
+ */
+export function rdsStorageKeyPolicy(partition: string, accountId: string, region: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: KEY_ADMINISTRATION_ACTIONS, Resource: "*" },
+            {
+                Sid: "AccountUsesOnlyThroughRds",
+                Effect: "Allow",
+                Principal: { AWS: "*" },
+                Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:DescribeKey"],
+                Resource: "*",
+                Condition: { StringEquals: { "kms:ViaService": `rds.${region}.amazonaws.com`, "kms:CallerAccount": accountId } },
+            },
+        ],
+    };
+}
+
+/**
  * Why running `pulumi up` as this principal would lock the deployer out of the secrets it manages (every
  * secret's resource policy denies all but the app and `platformAdminRoleArns`), or undefined when it is
  * one of the admins. `principalArn` is what `aws:PrincipalArn` reports: the role ARN with its path.

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { PostgresServer, ServerTlsMode } from "./postgresServer";
 import { rdsIdentifier } from "../naming";
+import { rdsStorageKeyPolicy } from "../aws/policies";
 
 export interface RdsPostgresArgs {
     /** Environment (stack) name: part of every identifier (`<env>-postgres`). */
@@ -181,10 +182,17 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresSer
         this.tls = args.tls;
         const tags = { "managed-by": "postgres-access", environment: args.env };
 
+        // An explicit key policy: AWS's default one would let every IAM policy in the account decrypt.
+        const keyPolicy = pulumi.all([
+            aws.getPartitionOutput({}, { parent: this }),
+            aws.getCallerIdentityOutput({}, { parent: this }),
+            aws.getRegionOutput({}, { parent: this }),
+        ]).apply(([partition, caller, region]) => JSON.stringify(rdsStorageKeyPolicy(partition.partition, caller.accountId, region.region)));
         const key = new aws.kms.Key(`${name}-storage-key`, {
             description: `postgres-access ${args.env}: RDS storage, snapshots and Performance Insights`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
+            policy: keyPolicy,
             tags,
         }, { ...child, retainOnDelete: protection.retainStorageKey });
         new aws.kms.Alias(`${name}-storage-key-alias`, { name: `alias/postgres-access/${identifier}-storage`, targetKeyId: key.keyId }, child);

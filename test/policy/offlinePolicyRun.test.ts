@@ -33,15 +33,11 @@ function reported(stdout: string, level: "mandatory" | "advisory"): Map<string, 
     return found;
 }
 
-/**
- * Mandatory violations our own stacks have today, reported rather than hidden: RdsPostgres creates the RDS
- * storage key without a key policy, so AWS attaches its default one, which grants the account root kms:*
- * (kms:Decrypt included). Fixing it belongs to components/database/rdsPostgres.ts; then empty this list.
- */
+/** Mandatory violations our own stacks may have: none (the RDS storage key has an explicit policy). */
 const KNOWN_VIOLATIONS: Record<string, string[]> = {
     dev: [],
-    staging: ["kms-key-no-root-decrypt aws:kms/key:Key postgres-storage-key"],
-    prod: ["kms-key-no-root-decrypt aws:kms/key:Key postgres-storage-key"],
+    staging: [],
+    prod: [],
 };
 
 describe("offline policy run", function () {
