@@ -1,0 +1,158 @@
+/**
+ * The security-critical pure functions, each called inside its test (so mutation testing can tell which
+ * test sees which line; see README, Mutation testing) and judged by behaviour: IAM and KMS documents by
+ * iam-simulate, the organization database by the statements the provider would run for it.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import {
+    accountOfArn, appSecretAccessPolicy, deployerLockoutProblem, irsaTrustPolicy, issuerHost, organizationKeyPolicy, secretArnPattern, secretResourcePolicy,
+} from "../../components/aws/policies";
+import { OrganizationDatabase } from "../../components/postgres/organizationDatabase";
+import { organizationNames } from "../../components/naming";
+import { runPulumi } from "../../stacks/offlineRun";
+import { irsaTrustViolations, simulate } from "../support/iamSimulation";
+import { providerSteps } from "../support/postgresqlProviderSql";
+
+const ACCOUNT = "123456789012";
+const REGION = "eu-west-1";
+const ISSUER_URL = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
+const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789`;
+const APP_ROLE = `arn:aws:iam::${ACCOUNT}:role/acme-prod-billing-db`;
+const OTHER_APP_ROLE = `arn:aws:iam::${ACCOUNT}:role/globex-prod-globex-db`;
+const DEPLOYER = `arn:aws:iam::${ACCOUNT}:role/platform-deployer`;
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1111aaaa-11aa-11aa-11aa-111111aaaaaa`;
+const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/2222bbbb-22bb-22bb-22bb-222222bbbbbb`;
+const VIA = { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` };
+/** AWS's default key policy: the account's IAM policies decide. */
+const delegatingKeyPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }] };
+const NO_POLICY = { Version: "2012-10-17", Statement: [] };
+
+describe("policies (pure, judged by iam-simulate)", function () {
+    this.timeout(60000);
+
+    it("writes condition keys with the issuer's host and path only", () => {
+        assert.strictEqual(issuerHost(ISSUER_URL), ISSUER_URL.slice("https://".length));
+        assert.strictEqual(issuerHost(`${ISSUER_URL}/`), ISSUER_URL.slice("https://".length), "a trailing slash is not part of the key");
+        assert.strictEqual(accountOfArn(APP_ROLE), ACCOUNT);
+        assert.strictEqual(accountOfArn("not-an-arn"), "");
+    });
+
+    it("irsaTrustPolicy admits the app's ServiceAccount token and nothing near it, with or without a trailing slash on the issuer URL", () => {
+        for (const url of [ISSUER_URL, `${ISSUER_URL}/`]) {
+            const trust = irsaTrustPolicy(PROVIDER, url, "acme", "billing");
+            const expected = { oidcProviderArn: PROVIDER, issuer: issuerHost(ISSUER_URL), namespace: "acme", serviceAccount: "billing", otherServiceAccounts: ["acme/reporting", "globex/globex"] };
+            assert.deepStrictEqual(irsaTrustViolations(trust, APP_ROLE, expected), [], url);
+        }
+    });
+
+    it("secretArnPattern matches the secret's own ARN (6 random characters) and not a longer name", async () => {
+        const pattern = secretArnPattern("aws", REGION, ACCOUNT, "acme-prod-billing-database-credentials");
+        const policy = appSecretAccessPolicy(pattern, KEY, REGION);
+        const read = (resource: string) => simulate({ identityPolicies: [policy], roleArn: APP_ROLE, action: "secretsmanager:GetSecretValue", resource });
+        const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme-prod-billing-database-credentials`;
+        assert.strictEqual(await read(`${arn}-AbCdEf`), "Allowed");
+        assert.strictEqual(await read(`${arn}-x-AbCdEf`), "ImplicitlyDenied");
+        assert.strictEqual(await read(`${arn}-AbCdE`), "ImplicitlyDenied");
+        assert.strictEqual(await read(arn.replace(ACCOUNT, "999999999999") + "-AbCdEf"), "ImplicitlyDenied");
+    });
+
+    it("appSecretAccessPolicy: reads its secret, decrypts with its key only through Secrets Manager of its region, nothing else", async () => {
+        const secret = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme-prod-billing-database-credentials-AbCdEf`;
+        const policy = appSecretAccessPolicy(secret, KEY, REGION);
+        const ask = (action: string, resource: string, context?: Record<string, string>) =>
+            simulate({ identityPolicies: [policy], resourcePolicy: resource.includes(":kms:") ? delegatingKeyPolicy : undefined, roleArn: APP_ROLE, action, resource, context });
+        assert.strictEqual(await ask("secretsmanager:GetSecretValue", secret), "Allowed");
+        assert.strictEqual(await ask("secretsmanager:DescribeSecret", secret), "Allowed");
+        assert.strictEqual(await ask("secretsmanager:PutSecretValue", secret), "ImplicitlyDenied");
+        assert.strictEqual(await ask("kms:Decrypt", KEY, VIA), "Allowed");
+        assert.strictEqual(await ask("kms:Decrypt", OTHER_KEY, VIA), "ImplicitlyDenied", "another key, even one whose policy delegates to IAM");
+        assert.strictEqual(await ask("kms:Decrypt", KEY), "ImplicitlyDenied", "not directly");
+        assert.strictEqual(await ask("kms:Decrypt", KEY, { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" }), "ImplicitlyDenied", "not via another region");
+        assert.strictEqual(await ask("kms:Encrypt", KEY, VIA), "ImplicitlyDenied");
+    });
+
+    it("secretResourcePolicy: denies every principal but the app and the platform admins", async () => {
+        const secret = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme-prod-billing-database-credentials-AbCdEf`;
+        const broad = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }] };
+        const policy = secretResourcePolicy(APP_ROLE, [DEPLOYER]);
+        const ask = (roleArn: string, action = "secretsmanager:GetSecretValue") => simulate({ identityPolicies: [broad], resourcePolicy: policy, roleArn, action, resource: secret });
+        assert.strictEqual(await ask(APP_ROLE), "Allowed");
+        assert.strictEqual(await ask(DEPLOYER, "secretsmanager:PutSecretValue"), "Allowed");
+        assert.strictEqual(await ask(OTHER_APP_ROLE), "ExplicitlyDenied");
+        assert.strictEqual(await ask(`arn:aws:iam::${ACCOUNT}:role/some-admin-workload`), "ExplicitlyDenied");
+    });
+
+    it("organizationKeyPolicy: apps decrypt and admins use it only via Secrets Manager; the account administers but cannot use it", async () => {
+        const policy = organizationKeyPolicy("aws", ACCOUNT, REGION, [APP_ROLE], [DEPLOYER]);
+        const broadKms = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] };
+        const ask = (roleArn: string, action: string, context?: Record<string, string>, identity: object = NO_POLICY) =>
+            simulate({ identityPolicies: [identity], resourcePolicy: policy, roleArn, action, resource: KEY, context });
+        assert.strictEqual(await ask(APP_ROLE, "kms:Decrypt", VIA), "Allowed");
+        assert.strictEqual(await ask(APP_ROLE, "kms:Decrypt"), "ImplicitlyDenied");
+        assert.strictEqual(await ask(APP_ROLE, "kms:Encrypt", VIA), "ImplicitlyDenied");
+        assert.strictEqual(await ask(OTHER_APP_ROLE, "kms:Decrypt", VIA), "ImplicitlyDenied");
+        assert.strictEqual(await ask(DEPLOYER, "kms:GenerateDataKey", VIA), "Allowed");
+        assert.strictEqual(await ask(DEPLOYER, "kms:GenerateDataKey"), "ImplicitlyDenied");
+        const workload = `arn:aws:iam::${ACCOUNT}:role/some-admin-workload`;
+        assert.strictEqual(await ask(workload, "kms:EnableKeyRotation", undefined, broadKms), "Allowed");
+        assert.strictEqual(await ask(workload, "kms:ScheduleKeyDeletion", undefined, broadKms), "Allowed");
+        for (const action of ["kms:Decrypt", "kms:Encrypt", "kms:CreateGrant"]) {
+            assert.strictEqual(await ask(workload, action, VIA, broadKms), "ImplicitlyDenied", action);
+        }
+        const another = `arn:aws:iam::999999999999:role/acme-prod-billing-db`;
+        assert.strictEqual(await ask(another, "kms:Decrypt", VIA), "ImplicitlyDenied", "a same-named role of another account");
+        const noApps = organizationKeyPolicy("aws", ACCOUNT, REGION, [], [DEPLOYER]);
+        assert.strictEqual(await simulate({ identityPolicies: [NO_POLICY], resourcePolicy: noApps, roleArn: APP_ROLE, action: "kms:Decrypt", resource: KEY, context: VIA }), "ImplicitlyDenied");
+        const noAdmins = organizationKeyPolicy("aws", ACCOUNT, REGION, [APP_ROLE], []);
+        assert.strictEqual(await simulate({ identityPolicies: [NO_POLICY], resourcePolicy: noAdmins, roleArn: DEPLOYER, action: "kms:GenerateDataKey", resource: KEY, context: VIA }), "ImplicitlyDenied");
+        assert.strictEqual(noAdmins.Statement.length, 2, "no statement with an empty role list");
+    });
+
+    it("deployerLockoutProblem: accepts a listed admin, and says why another identity would lock itself out", () => {
+        assert.strictEqual(deployerLockoutProblem(DEPLOYER, [DEPLOYER]), undefined);
+        const user = deployerLockoutProblem(`arn:aws:iam::${ACCOUNT}:user/alice`, [DEPLOYER])!;
+        assert.match(user, /^aws\.platformAdminRoleArns: .*user\/alice.*as an IAM role, not a user/);
+        const otherAccount = deployerLockoutProblem(DEPLOYER, ["arn:aws:iam::999999999999:role/platform-deployer"])!;
+        assert.match(otherAccount, /is a role of account 999999999999; pulumi runs in account 123456789012/);
+        const withPath = `arn:aws:iam::${ACCOUNT}:role/ci/platform-deployer`;
+        assert.match(deployerLockoutProblem(withPath, [DEPLOYER])!, /names the same role without its path/);
+        const unrelated = deployerLockoutProblem(`arn:aws:iam::${ACCOUNT}:role/someone`, [DEPLOYER])!;
+        assert.match(unrelated, /is not listed; each secret's resource policy would deny it/);
+        assert.doesNotMatch(unrelated, /\(/, "no hint when nothing similar is listed");
+    });
+});
+
+describe("OrganizationDatabase: what the provider would execute (built inside the test)", function () {
+    this.timeout(60000);
+
+    for (const nonSuperuserAdmin of [undefined, "pgadmin"]) {
+        it(`revokes PUBLIC's privileges on the database and on schema public, grants the groups only their level (${nonSuperuserAdmin ? "RDS admin" : "superuser"})`, async () => {
+            const names = organizationNames("acme");
+            const run = await runPulumi(async () => {
+                const provider = new postgresql.Provider("pg", { host: "localhost", port: 5432, username: "postgres", password: pulumi.secret("pw"), sslmode: "require", superuser: !nonSuperuserAdmin });
+                new OrganizationDatabase("acme", { names, connectionLimit: 40, nonSuperuserAdmin }, { provider });
+                return {};
+            }, {});
+            const sql = providerSteps(run.resources).flatMap((s) => s.statements.map((q) => `${s.database ?? "-"}: ${q}`));
+            assert.ok(sql.includes('acme: REVOKE ALL PRIVILEGES ON DATABASE "acme" FROM "public"'), sql.join("\n"));
+            assert.ok(sql.includes('acme: REVOKE ALL PRIVILEGES ON SCHEMA "public" FROM "public"'), sql.join("\n"));
+            assert.ok(!sql.some((q) => / TO "public"/.test(q)), "nothing granted to PUBLIC");
+            assert.ok(sql.some((q) => q.startsWith('-: CREATE DATABASE "acme" OWNER "acme_owner"') && q.includes("CONNECTION LIMIT 40")));
+            const grantsTo = (role: string) => sql.filter((q) => q.includes(` TO "${role}"`) && q.includes("GRANT ") && !q.includes("DEFAULT")).map((q) => q.replace(/^acme: /, ""));
+            assert.deepStrictEqual(grantsTo("acme_readonly").sort(), [
+                'GRANT CONNECT ON DATABASE "acme" TO "acme_readonly"',
+                'GRANT SELECT ON ALL SEQUENCES IN SCHEMA "public" TO "acme_readonly"',
+                'GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "acme_readonly"',
+                'GRANT USAGE ON SCHEMA "public" TO "acme_readonly"',
+            ]);
+            assert.deepStrictEqual(grantsTo("acme_owner").sort(), ['GRANT CREATE,USAGE ON SCHEMA "public" TO "acme_owner"']);
+            const roles = sql.filter((q) => q.includes("CREATE ROLE"));
+            assert.strictEqual(roles.length, 3);
+            for (const r of roles) assert.match(r, /NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOLOGIN NOBYPASSRLS NOREPLICATION/, r);
+            const memberships = run.ofType("postgresql:index/grantRole:GrantRole").map((r) => `${r.inputs.grantRole} TO ${r.inputs.role}${r.inputs.withAdminOption ? " WITH ADMIN" : ""}`);
+            assert.deepStrictEqual(memberships, nonSuperuserAdmin ? ["acme_owner TO pgadmin"] : []);
+        });
+    }
+});
