@@ -11,6 +11,7 @@ import {
 } from "../../components/aws/policies";
 import { OrganizationDatabase } from "../../components/postgres/organizationDatabase";
 import { organizationNames } from "../../components/naming";
+import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, rootRotationStatements, staticRotationStatements } from "../../components/vault/postgresStatements";
 import { runPulumi } from "../../stacks/offlineRun";
 import { irsaTrustViolations, simulate } from "../support/iamSimulation";
 import { providerSteps } from "../support/postgresqlProviderSql";
@@ -155,4 +156,38 @@ describe("OrganizationDatabase: what the provider would execute (built inside th
             assert.deepStrictEqual(memberships, nonSuperuserAdmin ? ["acme_owner TO pgadmin"] : []);
         });
     }
+});
+
+describe("Vault's PostgreSQL statements (pure; executed for real in test/vault/vaultStatements.test.ts)", () => {
+    it("rotates passwords with Vault's templated verifier, never a literal", () => {
+        assert.deepStrictEqual(staticRotationStatements(), [`ALTER ROLE "{{name}}" WITH PASSWORD '{{password}}';`]);
+        assert.deepStrictEqual(rootRotationStatements(), [`ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';`]);
+        assert.deepStrictEqual(dynamicRenewStatements(), [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`]);
+    });
+
+    it("creates a dynamic user as a plain, expiring LOGIN inside its group only, with a whole connection limit", () => {
+        const [create, ...rest] = dynamicCreationStatements('acme_read"only', 3.7);
+        assert.deepStrictEqual(rest, []);
+        assert.match(create, /^CREATE ROLE "\{\{name\}\}" WITH LOGIN PASSWORD '\{\{password\}\}' VALID UNTIL '\{\{expiration\}\}' /);
+        for (const attribute of ["NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE", "NOREPLICATION", "NOBYPASSRLS", "INHERIT"]) assert.ok(create.includes(` ${attribute} `), attribute);
+        assert.ok(create.endsWith(' CONNECTION LIMIT 3 IN ROLE "acme_read""only";'), create);
+    });
+
+    it("revokes in one guarded DO block: membership, act as the user, end its sessions, drop what it owns, then the role", () => {
+        const [block, ...rest] = dynamicRevocationStatements("acme_vault_admin");
+        assert.deepStrictEqual(rest, []);
+        const lines = block.split("\n").map((l) => l.trim());
+        assert.deepStrictEqual([lines[0], lines[1], lines.at(-2), lines.at(-1)], ["DO $revoke$", "BEGIN", "END", "$revoke$;"]);
+        const order = [
+            "IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{{name}}') THEN",
+            'GRANT "{{name}}" TO "acme_vault_admin";',
+            'SET LOCAL ROLE "{{name}}";',
+            "PERFORM pg_catalog.pg_terminate_backend(pid, 5000) FROM pg_catalog.pg_stat_activity WHERE usename = '{{name}}' AND pid <> pg_catalog.pg_backend_pid();",
+            'DROP OWNED BY "{{name}}";',
+            "RESET ROLE;",
+            'DROP ROLE "{{name}}";',
+            "END IF;",
+        ];
+        assert.deepStrictEqual(lines.slice(2, -2), order);
+    });
 });
