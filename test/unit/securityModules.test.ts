@@ -11,6 +11,7 @@ import {
 } from "../../components/aws/policies";
 import { OrganizationDatabase } from "../../components/postgres/organizationDatabase";
 import { organizationNames } from "../../components/naming";
+import { MTLS_SERVER_PATHS, renderPgHba, renderPgIdent, serverSettings, settingsAsArgs } from "../../components/database/serverConfig";
 import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, rootRotationStatements, staticRotationStatements } from "../../components/vault/postgresStatements";
 import { runPulumi } from "../../stacks/offlineRun";
 import { irsaTrustViolations, simulate } from "../support/iamSimulation";
@@ -109,6 +110,7 @@ describe("policies (pure, judged by iam-simulate)", function () {
         const noAdmins = organizationKeyPolicy("aws", ACCOUNT, REGION, [APP_ROLE], []);
         assert.strictEqual(await simulate({ identityPolicies: [NO_POLICY], resourcePolicy: noAdmins, roleArn: DEPLOYER, action: "kms:GenerateDataKey", resource: KEY, context: VIA }), "ImplicitlyDenied");
         assert.strictEqual(noAdmins.Statement.length, 2, "no statement with an empty role list");
+        assert.strictEqual(noApps.Statement.length, 2, "no statement with an empty role list");
     });
 
     it("deployerLockoutProblem: accepts a listed admin, and says why another identity would lock itself out", () => {
@@ -149,6 +151,15 @@ describe("OrganizationDatabase: what the provider would execute (built inside th
                 'GRANT USAGE ON SCHEMA "public" TO "acme_readonly"',
             ]);
             assert.deepStrictEqual(grantsTo("acme_owner").sort(), ['GRANT CREATE,USAGE ON SCHEMA "public" TO "acme_owner"']);
+            const defaults = sql.filter((q) => q.includes("ALTER DEFAULT PRIVILEGES") && q.includes(" GRANT ") && q.includes('"acme_readonly"')).map((q) => q.replace(/\s+/g, " "));
+            assert.deepStrictEqual(defaults.sort(), [
+                'acme: ALTER DEFAULT PRIVILEGES FOR ROLE "acme_owner" IN SCHEMA "public" GRANT SELECT ON SEQUENCES TO "acme_readonly"',
+                'acme: ALTER DEFAULT PRIVILEGES FOR ROLE "acme_owner" IN SCHEMA "public" GRANT SELECT ON TABLES TO "acme_readonly"',
+            ], "what the owner creates later is readable too");
+            const database = run.ofType("postgresql:index/database:Database")[0];
+            assert.deepStrictEqual([database.inputs.template, database.inputs.encoding, database.inputs.allowConnections], ["template0", "UTF8", true]);
+            // logical names are the resources' identity in the state: renaming one would drop and re-create it
+            assert.deepStrictEqual(run.resources.filter((r) => r.type === "postgresql:index/role:Role" || r.type === "postgresql:index/database:Database").map((r) => r.name).sort(), ["acme-database", "acme-owner", "acme-readonly", "acme-readwrite"]);
             const roles = sql.filter((q) => q.includes("CREATE ROLE"));
             assert.strictEqual(roles.length, 3);
             for (const r of roles) assert.match(r, /NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOLOGIN NOBYPASSRLS NOREPLICATION/, r);
@@ -189,5 +200,52 @@ describe("Vault's PostgreSQL statements (pure; executed for real in test/vault/v
             "END IF;",
         ];
         assert.deepStrictEqual(lines.slice(2, -2), order);
+    });
+});
+
+describe("pg_hba.conf, pg_ident.conf and server settings (pure)", () => {
+    /** The rules of a pg_hba.conf text, whitespace-normalized, comments dropped. */
+    const rules = (text: string) => text.split("\n").map((l) => l.trim().split(/\s+/).join(" ")).filter((l) => l && !l.startsWith("#"));
+
+    it("mtls: apps only by a certificate mapped to their login, the admin by password from loopback only, everything else rejected", () => {
+        const hba = rules(renderPgHba({ tls: "mtls", adminUser: "postgres", maxConnections: 10 }));
+        const admitting = hba.filter((r) => r.startsWith("hostssl") && !r.endsWith(" reject"));
+        assert.deepStrictEqual(admitting, [
+            "hostssl all postgres 127.0.0.1/32 scram-sha-256",
+            "hostssl all postgres ::1/128 scram-sha-256",
+            "hostssl all all 0.0.0.0/0 cert map=spiffe clientname=CN",
+            "hostssl all all ::/0 cert map=spiffe clientname=CN",
+        ]);
+        const adminElsewhere = hba.indexOf("hostssl all postgres all reject");
+        assert.ok(adminElsewhere > hba.indexOf("hostssl all postgres ::1/128 scram-sha-256") && adminElsewhere < hba.indexOf("hostssl all all 0.0.0.0/0 cert map=spiffe clientname=CN"), "the admin's reject comes before the app rules (first match wins)");
+    });
+
+    it("require / verify-full: scram-sha-256 over TLS from IPv4 and IPv6, every plaintext connection rejected", () => {
+        for (const tls of ["require", "verify-full"] as const) {
+            const text = renderPgHba({ tls, adminUser: "postgres", maxConnections: 10 });
+            assert.ok(text.endsWith("\n") && text.startsWith("#"), "a comment header and a final newline");
+            const hba = rules(text);
+            assert.deepStrictEqual(hba.filter((r) => r.startsWith("hostssl")), ["hostssl all all 0.0.0.0/0 scram-sha-256", "hostssl all all ::/0 scram-sha-256"], tls);
+            assert.deepStrictEqual(hba.filter((r) => r.startsWith("hostnossl") || r.startsWith("host ")), ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"], tls);
+        }
+    });
+
+    it("server settings: TLS 1.2+, SCRAM verifiers, listening on the pod's addresses; mtls needs both the bundle and the ident map", () => {
+        const s = serverSettings({ tls: "require", adminUser: "postgres", maxConnections: 10 });
+        assert.deepStrictEqual([s.ssl, s.ssl_min_protocol_version, s.password_encryption, s.listen_addresses], ["on", "TLSv1.2", "scram-sha-256", "*"]);
+        assert.deepStrictEqual(settingsAsArgs({ ssl: "on", max_connections: "10" }), ["-c", "ssl=on", "-c", "max_connections=10"]);
+        const mtls = serverSettings({ tls: "mtls", adminUser: "postgres", maxConnections: 10 }, MTLS_SERVER_PATHS);
+        assert.deepStrictEqual([mtls.ssl_ca_file, mtls.ident_file], [MTLS_SERVER_PATHS.clientCaFile, MTLS_SERVER_PATHS.identFile]);
+        assert.throws(() => serverSettings({ tls: "mtls", adminUser: "postgres", maxConnections: 10 }, { ...MTLS_SERVER_PATHS, identFile: undefined }), /identFile/);
+        assert.throws(() => serverSettings({ tls: "mtls", adminUser: "postgres", maxConnections: 10 }, { ...MTLS_SERVER_PATHS, clientCaFile: undefined }), /clientCaFile/);
+    });
+
+    it("pg_ident.conf maps each certificate CN to its one login and refuses anything that could inject a rule", () => {
+        const ident = renderPgIdent([{ commonName: "billing.acme.svc", role: "acme_billing" }, { commonName: "ledger.globex.svc", role: "globex_ledger" }]);
+        assert.deepStrictEqual(rules(ident), ["spiffe billing.acme.svc acme_billing", "spiffe ledger.globex.svc globex_ledger"]);
+        assert.ok(ident.startsWith("#") && ident.endsWith("\n"));
+        for (const bad of [{ commonName: "/^.*$", role: "acme_billing" }, { commonName: "billing.acme.svc", role: "postgres all" }, { commonName: "a b", role: "x" }, { commonName: "ok", role: "1abc" }, { commonName: "ok", role: "x\nspiffe all postgres" }]) {
+            assert.throws(() => renderPgIdent([bad]), /unsafe identity/, JSON.stringify(bad));
+        }
     });
 });
