@@ -10,7 +10,7 @@ import {
     accountOfArn, appSecretAccessPolicy, deployerLockoutProblem, irsaTrustPolicy, issuerHost, organizationKeyPolicy, secretArnPattern, secretResourcePolicy,
 } from "../../components/aws/policies";
 import { OrganizationDatabase } from "../../components/postgres/organizationDatabase";
-import { organizationNames } from "../../components/naming";
+import { derivedNameProblems, organizationNames } from "../../components/naming";
 import { MTLS_SERVER_PATHS, renderPgHba, renderPgIdent, serverSettings, settingsAsArgs } from "../../components/database/serverConfig";
 import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, rootRotationStatements, staticRotationStatements } from "../../components/vault/postgresStatements";
 import { runPulumi } from "../../stacks/offlineRun";
@@ -247,5 +247,28 @@ describe("pg_hba.conf, pg_ident.conf and server settings (pure)", () => {
         for (const bad of [{ commonName: "/^.*$", role: "acme_billing" }, { commonName: "billing.acme.svc", role: "postgres all" }, { commonName: "a b", role: "x" }, { commonName: "ok", role: "1abc" }, { commonName: "ok", role: "x\nspiffe all postgres" }]) {
             assert.throws(() => renderPgIdent([bad]), /unsafe identity/, JSON.stringify(bad));
         }
+    });
+});
+
+describe("derivedNameProblems (pure): a collision names the system, the name and who holds it first", () => {
+    const org = (name: string, path: string, apps: string[]) => ({ name, path, apps: apps.map((a, i) => ({ name: a, path: `${path}.apps[${i}]`, isDefaultApp: false })) });
+
+    it("reports Vault role, IAM role and Secrets Manager collisions with the first app that derived the name", () => {
+        const problems = derivedNameProblems("dev", [org("a", "organizations[0]", ["x-dev-y"]), org("a-dev-x", "organizations[1]", ["y"])]);
+        const held = 'which is already used by app "x-dev-y" of organization "a"; rename one of them';
+        for (const system of ["Vault role", "IAM role", "Secrets Manager secret"]) {
+            assert.ok(problems.some((p) => p.path === "organizations[1].apps[0].name" && p.message.startsWith(`derives the ${system} "`) && p.message.endsWith(held)), `${system}: ${JSON.stringify(problems)}`);
+        }
+    });
+
+    it("reports a login colliding with a group role, the Vault admin login, a reserved role or another organization's database", () => {
+        const groupRole = derivedNameProblems("dev", [org("a-b", "organizations[0]", []), org("a", "organizations[1]", ["b-owner"])]);
+        assert.deepStrictEqual(groupRole, [{ path: "organizations[1].apps[0].name", message: 'derives the PostgreSQL role "a_b_owner", which is already the owner group role of organization "a-b"; rename one of them' }]);
+        const vaultAdmin = derivedNameProblems("dev", [org("acme", "organizations[0]", ["vault-admin"])]);
+        assert.deepStrictEqual(vaultAdmin, [{ path: "organizations[0].apps[0].name", message: 'derives the PostgreSQL role "acme_vault_admin", which is already the Vault admin login of organization "acme"; rename one of them' }]);
+        const reserved = derivedNameProblems("dev", [org("acme", "organizations[0]", ["admin"])], ["acme_admin"]);
+        assert.deepStrictEqual(reserved, [{ path: "organizations[0].apps[0].name", message: 'derives the PostgreSQL role "acme_admin", which is already a role postgres-access reserves for itself; rename one of them' }]);
+        const database = derivedNameProblems("dev", [org("acme", "organizations[0]", []), org("acme", "organizations[1]", [])]);
+        assert.ok(database.some((p) => p.path === "organizations[1].name" && p.message === 'derives the PostgreSQL database "acme", which is already the database of organization "acme"; rename one of them'), JSON.stringify(database));
     });
 });
