@@ -6,8 +6,8 @@
  */
 import * as assert from "assert";
 import { RunResult } from "../../stacks/offlineRun";
-import { AWS_ENVS, ACCOUNTS, AppAws, REGION, appsOf, awsStackRun } from "../support/awsStacks";
-import { policyErrors, simulate, simulateTrust, strictTrustDecision } from "../support/iamSimulation";
+import { AWS_ENVS, ACCOUNTS, AppAws, REGION, appsOf, awsStackRun, oidcOf, serviceAccountsOf } from "../support/awsStacks";
+import { irsaTrustViolations, policyErrors, simulate, simulateTrust, strictTrustDecision, webIdentityContext } from "../support/iamSimulation";
 
 const NO_POLICY = { Version: "2012-10-17", Statement: [] };
 const VIA_SECRETS_MANAGER = { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` };
@@ -128,24 +128,37 @@ for (const env of AWS_ENVS) {
             }
         });
 
-        it("lets each role be assumed only by its exact ServiceAccount, with the STS audience, through its cluster's OIDC provider", () => {
+        it("lets each identity policy decrypt with its organization's key only: another organization's key, any other key is denied by the identity policy itself", async () => {
+            // Every key here gets AWS's default key policy, which hands the decision to the account's IAM
+            // policies: so the identity policy is all that stands between the app and the key.
+            const keyIds = ["1234abcd-12ab-34cd-56ef-1234567890ab", "mrk-1234abcd12ab34cd56ef1234567890ab"];
+            const defaultKeyPolicy = (key: string) => ({ Version: "2012-10-17", Statement: [{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${key.split(":")[4]}:root` }, Action: "kms:*", Resource: "*" }] });
             for (const a of apps) {
-                const provider: string = a.trust.Statement[0].Principal.Federated;
-                const issuer = provider.split(":oidc-provider/")[1];
-                assert.ok(issuer.startsWith("oidc.eks.") && !issuer.includes("https://"), "condition keys use the issuer without https://");
-                const ask = (sub: string, aud = "sts.amazonaws.com", oidcProviderArn = provider, keyIssuer = issuer) =>
-                    simulateTrust({ trustPolicy: a.trust, oidcProviderArn, roleArn: a.roleArn, context: { [`${keyIssuer}:sub`]: sub, [`${keyIssuer}:aud`]: aud } });
-                assert.strictEqual(ask(`system:serviceaccount:${a.namespace}:${a.serviceAccount}`), "Allowed", a.key);
-                for (const b of apps.filter((x) => x !== a)) {
-                    assert.strictEqual(ask(`system:serviceaccount:${b.namespace}:${b.serviceAccount}`), "ImplicitlyDenied", `${b.key} assumes ${a.key}'s role`);
+                const identityOnly = (action: string, resource: string, context: Record<string, string> = VIA_SECRETS_MANAGER) =>
+                    simulate({ identityPolicies: [a.identityPolicy], resourcePolicy: defaultKeyPolicy(resource), roleArn: a.roleArn, action, resource, context });
+                assert.strictEqual(await identityOnly("kms:Decrypt", a.keyArn), "Allowed", `${a.key}: its organization's key`);
+                for (const b of apps.filter((x) => x.namespace !== a.namespace)) {
+                    assert.strictEqual(await identityOnly("kms:Decrypt", b.keyArn), "ImplicitlyDenied", `${a.key}: ${b.namespace}'s key`);
                 }
-                assert.strictEqual(ask(`system:serviceaccount:other-team:${a.serviceAccount}`), "ImplicitlyDenied", "the same ServiceAccount name in another namespace");
-                assert.strictEqual(ask(`system:serviceaccount:${a.namespace}:default`), "ImplicitlyDenied", "another ServiceAccount of the namespace");
-                assert.strictEqual(ask(`system:serviceaccount:${a.namespace}:*`), "ImplicitlyDenied", "a literal wildcard");
-                assert.strictEqual(ask(`system:serviceaccount:${a.namespace}:${a.serviceAccount}`, "vault"), "ImplicitlyDenied", "another audience");
-                const otherCluster = provider.replace(/id\/[^/]+$/, "id/0THERC1USTER");
-                assert.strictEqual(ask(`system:serviceaccount:${a.namespace}:${a.serviceAccount}`, "sts.amazonaws.com", otherCluster, otherCluster.split(":oidc-provider/")[1]), "ImplicitlyDenied", "another cluster's OIDC provider");
-                assert.strictEqual(ask(`system:serviceaccount:${a.namespace}:${a.serviceAccount}`, "sts.amazonaws.com", otherCluster), "ImplicitlyDenied", "another provider presenting this issuer's claims");
+                const arbitrary = [
+                    ...keyIds.map((id) => `arn:aws:kms:${REGION}:${account}:key/${id}`),
+                    a.keyArn.replace(`:${account}:`, ":999999999999:"),
+                    a.keyArn.replace(`:${REGION}:`, ":us-east-1:"),
+                ];
+                for (const key of arbitrary) assert.strictEqual(await identityOnly("kms:Decrypt", key), "ImplicitlyDenied", `${a.key}: ${key}`);
+                assert.strictEqual(await identityOnly("kms:Decrypt", a.keyArn, {}), "ImplicitlyDenied", `${a.key}: its key, but not through Secrets Manager`);
+                for (const action of ["kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:DescribeKey"]) {
+                    assert.strictEqual(await identityOnly(action, a.keyArn), "ImplicitlyDenied", `${a.key}: ${action} on its own key`);
+                }
+            }
+        });
+
+        it("lets each role be assumed only by its exact ServiceAccount's token for STS through its cluster's OIDC provider (iam-simulate, whatever the operators)", () => {
+            const { oidcProviderArn, issuer } = oidcOf(env);
+            const everyServiceAccount = serviceAccountsOf(run);
+            for (const a of apps) {
+                const expected = { oidcProviderArn, issuer, namespace: a.namespace, serviceAccount: a.serviceAccount, otherServiceAccounts: everyServiceAccount.filter((k) => k !== `${a.namespace}/${a.serviceAccount}`) };
+                assert.deepStrictEqual(irsaTrustViolations(a.trust, a.roleArn, expected), [], a.key);
             }
         });
     });
@@ -153,40 +166,66 @@ for (const env of AWS_ENVS) {
 
 describe("how IRSA trust is evaluated (controls for the method)", function () {
     this.timeout(60000);
-    let a: AppAws;
-    let issuer: string;
-    let provider: string;
-    before(async () => {
-        a = appsOf(await awsStackRun("staging"), "staging")[0];
-        provider = a.trust.Statement[0].Principal.Federated;
-        issuer = provider.split(":oidc-provider/")[1];
+    const { oidcProviderArn, issuer } = oidcOf("staging");
+    const roleArn = `arn:aws:iam::${ACCOUNTS.staging}:role/acme-staging-billing-db`;
+    const own = "system:serviceaccount:acme:billing";
+    const expected = { oidcProviderArn, issuer, namespace: "acme", serviceAccount: "billing", otherServiceAccounts: ["acme/reporting", "acme/storefront", "globex/globex"] };
+    /** A trust policy for the cluster's provider with the given Condition block. */
+    const trustWith = (condition: Record<string, unknown>) => ({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Federated: oidcProviderArn }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition }],
     });
+    const sub = `${issuer}:sub`;
+    const aud = `${issuer}:aud`;
+    const context = (subject: string) => webIdentityContext({ oidcProviderArn, issuer, sub: subject, aud: "sts.amazonaws.com" });
 
     it("shows the trap: Strict mode drops the EKS OIDC keys and denies even the right ServiceAccount", async () => {
-        const context = { [`${issuer}:sub`]: `system:serviceaccount:${a.namespace}:${a.serviceAccount}`, [`${issuer}:aud`]: "sts.amazonaws.com" };
-        const strict = await strictTrustDecision({ trustPolicy: a.trust, oidcProviderArn: provider, roleArn: a.roleArn, context });
+        const trust = trustWith({ StringEquals: { [sub]: own, [aud]: "sts.amazonaws.com" } });
+        const claims = { [sub]: own, [aud]: "sts.amazonaws.com" };
+        const strict = await strictTrustDecision({ trustPolicy: trust, oidcProviderArn, roleArn, context: claims });
         assert.strictEqual(strict.decision, "ImplicitlyDenied");
-        assert.deepStrictEqual(strict.ignoredContextKeys.sort(), Object.keys(context).sort());
-        assert.strictEqual(simulateTrust({ trustPolicy: a.trust, oidcProviderArn: provider, roleArn: a.roleArn, context }), "Allowed", "the method used keeps them");
+        assert.deepStrictEqual(strict.ignoredContextKeys.sort(), Object.keys(claims).sort());
+        assert.strictEqual(simulateTrust({ trustPolicy: trust, oidcProviderArn, roleArn, context: context(own) }), "Allowed", "the method used keeps them");
     });
 
-    it("tells StringEquals from StringLike: a wildcard trust would admit another namespace", () => {
-        const loose = JSON.parse(JSON.stringify(a.trust));
-        const cond = loose.Statement[0].Condition;
-        cond.StringLike = { [`${issuer}:sub`]: `system:serviceaccount:*:${a.serviceAccount}` };
-        delete cond.StringEquals[`${issuer}:sub`];
-        const context = { [`${issuer}:sub`]: `system:serviceaccount:intruder:${a.serviceAccount}`, [`${issuer}:aud`]: "sts.amazonaws.com" };
-        assert.strictEqual(simulateTrust({ trustPolicy: loose, oidcProviderArn: provider, roleArn: a.roleArn, context }), "Allowed");
-        assert.strictEqual(simulateTrust({ trustPolicy: a.trust, oidcProviderArn: provider, roleArn: a.roleArn, context }), "ImplicitlyDenied");
+    it("passes harmless rewrites of the trust policy: the judge reads behaviour, not operators", () => {
+        const harmless: Record<string, Record<string, unknown>> = {
+            "StringEquals (the product's)": { StringEquals: { [sub]: own, [aud]: "sts.amazonaws.com" } },
+            "StringLike without a wildcard": { StringLike: { [sub]: own, [aud]: "sts.amazonaws.com" } },
+            "sub in StringLike, aud in StringEquals": { StringLike: { [sub]: own }, StringEquals: { [aud]: "sts.amazonaws.com" } },
+            "one-element lists": { StringEquals: { [sub]: [own], [aud]: ["sts.amazonaws.com"] } },
+            "ForAnyValue:StringEquals": { "ForAnyValue:StringEquals": { [sub]: own, [aud]: "sts.amazonaws.com" } },
+            "StringEqualsIgnoreCase (Kubernetes names are lower-case)": { StringEqualsIgnoreCase: { [sub]: own, [aud]: "sts.amazonaws.com" } },
+        };
+        for (const [name, condition] of Object.entries(harmless)) {
+            assert.deepStrictEqual(irsaTrustViolations(trustWith(condition), roleArn, expected), [], name);
+        }
     });
 
-    it("shows why sub is mandatory (without it any ServiceAccount gets in) and refuses a malformed trust policy", () => {
-        const noSub = JSON.parse(JSON.stringify(a.trust));
-        delete noSub.Statement[0].Condition.StringEquals[`${issuer}:sub`];
-        const context = { [`${issuer}:sub`]: "system:serviceaccount:intruder:anything", [`${issuer}:aud`]: "sts.amazonaws.com" };
-        assert.strictEqual(simulateTrust({ trustPolicy: noSub, oidcProviderArn: provider, roleArn: a.roleArn, context }), "Allowed", "why sub is mandatory");
-        const noPrincipal = JSON.parse(JSON.stringify(a.trust));
+    it("fails every widening, naming a claim it lets in", () => {
+        const widenings: Record<string, [Record<string, unknown>, string]> = {
+            "StringLike namespace wildcard": [{ StringLike: { [sub]: "system:serviceaccount:acme:*" }, StringEquals: { [aud]: "sts.amazonaws.com" } }, '"system:serviceaccount:acme:default"'],
+            "StringLike any namespace": [{ StringLike: { [sub]: "system:serviceaccount:*:billing" }, StringEquals: { [aud]: "sts.amazonaws.com" } }, '"system:serviceaccount:other-team:billing"'],
+            "StringLike name prefix": [{ StringLike: { [sub]: "system:serviceaccount:acme:billing*" }, StringEquals: { [aud]: "sts.amazonaws.com" } }, '"system:serviceaccount:acme:billing-x"'],
+            "StringLike one character": [{ StringLike: { [sub]: "system:serviceaccount:acm?:billing" }, StringEquals: { [aud]: "sts.amazonaws.com" } }, '"system:serviceaccount:acmx:billing"'],
+            "a second ServiceAccount listed": [{ StringEquals: { [sub]: [own, "system:serviceaccount:globex:globex"], [aud]: "sts.amazonaws.com" } }, '"system:serviceaccount:globex:globex"'],
+            "no sub condition": [{ StringEquals: { [aud]: "sts.amazonaws.com" } }, '"system:serviceaccount:acme:reporting"'],
+            "sub only if it exists": [{ StringEqualsIfExists: { [sub]: own }, StringEquals: { [aud]: "sts.amazonaws.com" } }, "a token without sub"],
+            "no aud condition": [{ StringEquals: { [sub]: own } }, 'audience "vault"'],
+            "any audience": [{ StringEquals: { [sub]: own }, StringLike: { [aud]: "*" } }, 'audience "vault"'],
+        };
+        for (const [name, [condition, claim]] of Object.entries(widenings)) {
+            const violations = irsaTrustViolations(trustWith(condition), roleArn, expected);
+            assert.ok(violations.some((v) => v.startsWith(claim) || v.startsWith(`sub ${claim}`)), `${name}: ${JSON.stringify(violations)}`);
+        }
+        const anyProvider = trustWith({ StringEquals: { [sub]: own, [aud]: "sts.amazonaws.com" } });
+        (anyProvider.Statement[0].Principal as { Federated: string }).Federated = oidcProviderArn.replace(/id\/[^/]+$/, "id/0THERC1USTER0000000000000000000");
+        assert.ok(irsaTrustViolations(anyProvider, roleArn, expected)[0].includes("expected Allowed"), "another cluster's provider: our own token no longer gets in");
+    });
+
+    it("refuses a malformed trust policy instead of judging it", () => {
+        const noPrincipal: any = trustWith({ StringEquals: { [sub]: own, [aud]: "sts.amazonaws.com" } });
         delete noPrincipal.Statement[0].Principal;
-        assert.throws(() => simulateTrust({ trustPolicy: noPrincipal, oidcProviderArn: provider, roleArn: a.roleArn, context }), /Principal/);
+        assert.throws(() => simulateTrust({ trustPolicy: noPrincipal, oidcProviderArn, roleArn, context: context(own) }), /Principal/);
     });
 });

@@ -60,14 +60,31 @@ export interface AppAws {
     keyPolicy: any;
 }
 
+/** Every ServiceAccount the run registers, as `<namespace>/<name>`. */
+export function serviceAccountsOf(run: RunResult<unknown>): string[] {
+    return run.ofType("kubernetes:core/v1:ServiceAccount").map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`);
+}
+
+/** The stack's EKS OIDC provider and issuer (condition-key form), from its config file. */
+export function oidcOf(env: string): { oidcProviderArn: string; issuer: string } {
+    const aws = readStackFile(env).aws as { eksOidcProviderArn: string; eksOidcIssuerUrl: string };
+    return { oidcProviderArn: aws.eksOidcProviderArn, issuer: aws.eksOidcIssuerUrl.replace(/^https:\/\//, "").replace(/\/$/, "") };
+}
+
 /** Per secretsmanager app: its role, policies, secret and organization key, read from the records. */
 export function appsOf(run: RunResult<unknown>, env: string): AppAws[] {
     const account = ACCOUNTS[env];
+    const serviceAccounts = run.ofType("kubernetes:core/v1:ServiceAccount");
     return run.ofType("aws:iam/role:Role").map((role) => {
         const base = role.name.replace(/-role$/, "");
         const trust = JSON.parse(role.inputs.assumeRolePolicy);
-        const sub = String(Object.values<any>(trust.Statement[0].Condition.StringEquals).find((v) => String(v).startsWith("system:serviceaccount:")));
-        const [, , namespace, serviceAccount] = sub.split(":");
+        const roleArn = `arn:aws:iam::${account}:role/${role.inputs.name}`;
+        // Whose role it is comes from the ServiceAccount annotated with it (what EKS reads), never from the
+        // trust policy under test.
+        const annotated = serviceAccounts.filter((s) => s.inputs.metadata.annotations?.["eks.amazonaws.com/role-arn"] === roleArn);
+        if (annotated.length !== 1) throw new Error(`${roleArn}: annotated on ${annotated.length} ServiceAccounts, expected 1`);
+        const namespace: string = annotated[0].inputs.metadata.namespace;
+        const serviceAccount: string = annotated[0].inputs.metadata.name;
         const rolePolicy = run.byName("aws:iam/rolePolicy:RolePolicy", `${base}-read-secret`);
         const secret = run.byName("aws:secretsmanager/secret:Secret", `${base}-secret`);
         const secretPolicy = run.byName("aws:secretsmanager/secretPolicy:SecretPolicy", `${base}-secret-policy`);
@@ -79,7 +96,7 @@ export function appsOf(run: RunResult<unknown>, env: string): AppAws[] {
             namespace,
             serviceAccount,
             roleName: role.inputs.name,
-            roleArn: `arn:aws:iam::${account}:role/${role.inputs.name}`,
+            roleArn,
             trust,
             identityPolicy: JSON.parse(rolePolicy.inputs.policy),
             secret,

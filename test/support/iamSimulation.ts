@@ -89,6 +89,85 @@ export interface TrustRequest {
     context: Record<string, string>;
 }
 
+/**
+ * The request context STS evaluates a trust policy with for `AssumeRoleWithWebIdentity`: the token's claims
+ * under the issuer's key prefix, and the global keys of an unsigned, federated call. There is no
+ * `aws:PrincipalArn`/`aws:PrincipalAccount` here: the caller is no IAM principal (the token authenticates
+ * it); `aws:FederatedProvider` names the IAM OIDC provider that vouched for the token. A claim left
+ * `undefined` is absent from the token.
+ */
+export function webIdentityContext(identity: { oidcProviderArn: string; issuer: string; sub?: string; aud?: string }): Record<string, string> {
+    const context: Record<string, string> = {
+        "aws:FederatedProvider": identity.oidcProviderArn,
+        "aws:SecureTransport": "true",
+        "aws:RequestedRegion": identity.oidcProviderArn.match(/oidc\.eks\.([a-z0-9-]+)\./)?.[1] ?? "us-east-1",
+        "aws:CurrentTime": "2026-06-01T12:00:00Z",
+        "aws:EpochTime": "1780315200",
+    };
+    if (identity.sub !== undefined) context[`${identity.issuer}:sub`] = identity.sub;
+    if (identity.aud !== undefined) context[`${identity.issuer}:aud`] = identity.aud;
+    return context;
+}
+
+/** Who should be able to assume an IRSA role: one ServiceAccount's tokens, from one cluster, for STS. */
+export interface IrsaExpectation {
+    /** The cluster's IAM OIDC provider ARN (from the stack config, not from the policy). */
+    oidcProviderArn: string;
+    /** The issuer as condition keys spell it (host and path, no https://). */
+    issuer: string;
+    namespace: string;
+    serviceAccount: string;
+    /** Every other ServiceAccount that exists (`<namespace>/<name>`): none of them may get in. */
+    otherServiceAccounts: string[];
+}
+
+/**
+ * Judges a trust policy by what it lets through, whatever operators it is written with: the app's own
+ * ServiceAccount token (audience sts.amazonaws.com, from its cluster) must be Allowed; every near miss —
+ * another ServiceAccount of the stack, the same name in another namespace, a namespace or name that
+ * shares a prefix or differs by one character, a sub that looks like a wildcard, a missing sub, another
+ * audience or none, another cluster's provider — must be denied. Returns the violations (empty = right).
+ * A harmless rewrite (StringLike with the exact value, a one-element list, ForAnyValue:StringEquals) passes;
+ * any widening fails with the claim it lets in.
+ */
+export function irsaTrustViolations(trustPolicy: any, roleArn: string, expected: IrsaExpectation): string[] {
+    const { oidcProviderArn, issuer, namespace, serviceAccount } = expected;
+    const sub = (ns: string, sa: string) => `system:serviceaccount:${ns}:${sa}`;
+    const own = sub(namespace, serviceAccount);
+    const decide = (identity: { provider?: string; issuer?: string; sub?: string; aud?: string }) =>
+        simulateTrust({
+            trustPolicy,
+            oidcProviderArn: identity.provider ?? oidcProviderArn,
+            roleArn,
+            context: webIdentityContext({ oidcProviderArn: identity.provider ?? oidcProviderArn, issuer: identity.issuer ?? issuer, sub: identity.sub, aud: identity.aud }),
+        });
+    const problems: string[] = [];
+    const allowed = decide({ sub: own, aud: "sts.amazonaws.com" });
+    if (allowed !== "Allowed") problems.push(`${own} with audience sts.amazonaws.com: ${allowed}, expected Allowed`);
+    const oneOff = (name: string) => name.slice(0, -1) + (name.endsWith("x") ? "y" : "x");
+    const deniedSubs = new Set<string>([
+        ...expected.otherServiceAccounts.map((key) => sub(key.split("/")[0], key.split("/")[1])),
+        sub("other-team", serviceAccount), sub(`${namespace}-x`, serviceAccount), sub(`x${namespace}`, serviceAccount), sub(oneOff(namespace), serviceAccount),
+        sub(namespace, "default"), sub(namespace, `${serviceAccount}-x`), sub(namespace, `x${serviceAccount}`), sub(namespace, oneOff(serviceAccount)),
+        sub(namespace, "*"), sub("*", serviceAccount), "*", `${own}:extra`, `${own}x`, `system:serviceaccount:${namespace}`, `system:node:${serviceAccount}`, "",
+    ]);
+    deniedSubs.delete(own);
+    const denied: { what: string; identity: Parameters<typeof decide>[0] }[] = [
+        ...[...deniedSubs].map((s) => ({ what: `sub ${JSON.stringify(s)}`, identity: { sub: s, aud: "sts.amazonaws.com" } })),
+        { what: "a token without sub", identity: { aud: "sts.amazonaws.com" } },
+        ...["vault", "sts.amazonaws.com.evil", "", "*"].map((aud) => ({ what: `audience ${JSON.stringify(aud)}`, identity: { sub: own, aud } })),
+        { what: "a token without aud", identity: { sub: own } },
+    ];
+    const otherProvider = oidcProviderArn.replace(/id\/[^/]+$/, "id/0THERC1USTER0000000000000000000");
+    denied.push({ what: "another cluster's OIDC provider", identity: { provider: otherProvider, issuer: otherProvider.split(":oidc-provider/")[1], sub: own, aud: "sts.amazonaws.com" } });
+    denied.push({ what: "another provider presenting this issuer's claims", identity: { provider: otherProvider, sub: own, aud: "sts.amazonaws.com" } });
+    for (const { what, identity } of denied) {
+        const decision = decide(identity);
+        if (decision === "Allowed") problems.push(`${what} (for ${own}): Allowed`);
+    }
+    return problems;
+}
+
 /** Whether a web identity from `oidcProviderArn` may assume the role, per its trust policy (see the header). */
 export function simulateTrust(request: TrustRequest): Decision {
     const trust = iamPolicy.createValidatedPolicy(request.trustPolicy, iamPolicy.validateTrustPolicy, { name: "TrustPolicy" });
