@@ -6,7 +6,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as os from "os";
 import { spawnSync } from "child_process";
+import * as yaml from "js-yaml";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -75,6 +77,40 @@ describe("npm package", function () {
         for (const name of pulumi) {
             assert.strictEqual(pkg.dependencies?.[name], undefined, `${name} is no direct dependency`);
             assert.strictEqual(pkg.peerDependencies[name], `^${pkg.devDependencies[name]}`, name);
+        }
+    });
+
+    it("is what Pulumi.yaml runs, with a guard that refuses a build older than its sources", () => {
+        const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
+        assert.strictEqual(project.main, "dist/stacks/index.js");
+        assert.deepStrictEqual(project.runtime.options, { typescript: false, nodeargs: "--require ./tools/requireBuild.js" });
+        assert.ok(fs.existsSync(path.join(ROOT, project.main)));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { staleSources } = require("../../tools/requireBuild.js") as { staleSources(root: string): string[] };
+        assert.deepStrictEqual(staleSources(ROOT), [], "a fresh build is current");
+
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "postgres-access-guard-"));
+        try {
+            fs.mkdirSync(path.join(tmp, "tools"));
+            fs.copyFileSync(path.join(ROOT, "tools", "requireBuild.js"), path.join(tmp, "tools", "requireBuild.js"));
+            fs.mkdirSync(path.join(tmp, "stacks"));
+            fs.writeFileSync(path.join(tmp, "stacks", "index.ts"), "export {};\n");
+            const preload = () => spawnSync(process.execPath, ["--require", path.join(tmp, "tools", "requireBuild.js"), "-e", "console.log('ran')"], { encoding: "utf8", timeout: 30_000 });
+            let r = preload();
+            assert.deepStrictEqual([r.status, r.stdout], [1, ""], "no build: the program does not run");
+            assert.match(r.stderr, /there is no dist\/; run `npm run build`/);
+            fs.mkdirSync(path.join(tmp, "dist", "stacks"), { recursive: true });
+            fs.writeFileSync(path.join(tmp, "dist", "stacks", "index.js"), "");
+            const past = new Date(Date.now() - 60_000);
+            fs.utimesSync(path.join(tmp, "dist", "stacks", "index.js"), past, past);
+            r = preload();
+            assert.strictEqual(r.status, 1, "a source newer than the build: the program does not run");
+            assert.match(r.stderr, /dist\/ is older than stacks\/index\.ts/);
+            fs.utimesSync(path.join(tmp, "dist", "stacks", "index.js"), new Date(), new Date());
+            r = preload();
+            assert.deepStrictEqual([r.status, r.stdout.trim()], [0, "ran"], "a current build runs");
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
         }
     });
 });
