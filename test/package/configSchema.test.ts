@@ -73,7 +73,7 @@ describe("stack file JSON Schema", function () {
             assert.strictEqual(validate(doc), false, `${what}: the schema accepted it`);
             assert.ok(errorsOf(validate).some((e) => expected.test(e)), `${what}: ${errorsOf(validate).join("; ")}`);
             const raw = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^postgres-access:/, ""), v]));
-            assert.throws(() => parseStackConfig(raw, "dev"), undefined, `${what}: the program refuses it too`);
+            assert.throws(() => parseStackConfig(raw, "dev"), Error, `${what}: the program refuses it too`);
         }
     });
 
