@@ -1,6 +1,6 @@
 /**
- * RdsPostgres in the staging and prod stacks, judged by @pulumi/awsguard's RDS and KMS rules (called
- * directly on the registered inputs) plus our own checks of what awsguard does not cover; and the
+ * RdsPostgres in the staging and prod stacks, judged by AWS's cdk-nag rules (AwsSolutions, HIPAA, NIST,
+ * PCI DSS packs) on the registered inputs, plus our own checks of what those rules do not cover; and the
  * component on its own, in up and preview mode.
  */
 import * as assert from "assert";
@@ -10,20 +10,17 @@ import { runPulumi, RunResult, valueOf, isSecret, isKnown } from "../../stacks/o
 import { AWS_ENVS, ACCOUNTS, REGION, awsStackRun, runAwsStack } from "../support/awsStacks";
 import { readStackFile } from "../../stacks/stackFile";
 import { RdsPostgres, RdsPostgresArgs, SubnetFacts, rdsPostgresProblems, rdsProtection, rdsSubnetProblems } from "../../components/database/rdsPostgres";
+import { rules, judge, cfnDbInstance, cfnKmsKey, cfnSecurityGroup, cfnSecret } from "../support/cdkNag";
 
-// awsguard 0.3.1 loads aws-sdk v2, which prints an end-of-support notice on load.
-process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
-
-/** Violations a rule reports for one resource's inputs (awsguard's own test helper builds the args). */
-async function violations(rule: any, resourceClass: any, props: any, config: any = {}): Promise<string[]> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createResourceValidationArgs } = require("@pulumi/awsguard/tests/util");
-    const args = createResourceValidationArgs(resourceClass, props, config);
-    args.notApplicable = () => { throw new Error("rule not applicable"); };
-    const found: string[] = [];
-    await rule.validateResource(args, (message: string) => found.push(message));
-    return found;
-}
+/** The RDS rules our instances must pass in every environment (multi-AZ is prod's alone). */
+const RDS_RULES = [
+    rules.rds.RDSInstanceBackupEnabled,
+    rules.rds.RDSInstancePublicAccess,
+    rules.rds.RDSStorageEncrypted,
+    rules.rds.RDSInstanceDeletionProtectionEnabled,
+    rules.rds.RDSLoggingEnabled,
+    rules.rds.RDSAutomaticMinorVersionUpgradeEnabled,
+];
 
 const EXPECTED = {
     staging: { version: "17", instanceClass: "db.t4g.medium", multiAz: false, backup: 7, ca: "rds-ca-rsa2048-g1", sgs: ["sg-0e5a0d0e5a0d0e5a0"] },
@@ -31,7 +28,7 @@ const EXPECTED = {
 };
 
 for (const env of AWS_ENVS) {
-    describe(`${env} stack: RDS and KMS judged by awsguard and our own checks`, function () {
+    describe(`${env} stack: RDS, KMS, security group and secrets judged by cdk-nag and our own checks`, function () {
         this.timeout(60000);
         let run: RunResult<Record<string, any>>;
         let instance: any;
@@ -43,39 +40,49 @@ for (const env of AWS_ENVS) {
             instance = instances[0].inputs;
         });
 
-        it("passes awsguard's RDS rules (backups, public access, storage encryption with our key; multi-AZ in prod)", async () => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const db = require("@pulumi/awsguard/database");
+        it("passes cdk-nag's RDS rules (backups, no public access, encrypted storage, deletion protection, logs, minor upgrades; multi-AZ in prod)", () => {
+            const node = cfnDbInstance(instance);
+            for (const rule of RDS_RULES) assert.strictEqual(judge(rule, node), "compliant", rule.name);
+            assert.strictEqual(judge(rules.rds.RDSMultiAZSupport, node), expected.multiAz ? "compliant" : "non-compliant", "prod is multi-AZ; staging saves the cost");
             const storageKey = run.byName("aws:kms/key:Key", "postgres-storage-key");
-            const storageKeyArn = `arn:aws:kms:${REGION}:${ACCOUNTS[env]}:key/${storageKey.name}-key-id`;
-            assert.deepStrictEqual(await violations(db.rdsInstanceBackupEnabled, aws.rds.Instance, instance, { backupRetentionPeriod: expected.backup, preferredBackupWindow: "02:00-03:00", checkReadReplicas: true }), []);
-            assert.deepStrictEqual(await violations(db.rdsInstancePublicAccess, aws.rds.Instance, instance), []);
-            assert.deepStrictEqual(await violations(db.rdsStorageEncrypted, aws.rds.Instance, instance, { kmsKeyId: storageKeyArn }), []);
-            const multiAz = await violations(db.rdsInstanceMultiAZEnabled, aws.rds.Instance, instance);
-            assert.strictEqual(multiAz.length === 0, expected.multiAz, "prod is multi-AZ; staging saves the cost");
+            assert.strictEqual(instance.kmsKeyId, `arn:aws:kms:${REGION}:${ACCOUNTS[env]}:key/${storageKey.name}-key-id`, "storage encrypted with our own key");
         });
 
-        it("passes awsguard's KMS rotation rule on every key (storage + one per organization with secretsmanager apps)", async () => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const security = require("@pulumi/awsguard/security");
+        it("passes cdk-nag's KMS rotation rule on every key (storage + one per organization with secretsmanager apps)", () => {
             const keys = run.ofType("aws:kms/key:Key");
             assert.deepStrictEqual(keys.map((k) => k.name).sort(), ["acme-secrets-key", "globex-secrets-key", "postgres-storage-key"]);
-            for (const k of keys) assert.deepStrictEqual(await violations(security.cmkBackingKeyRotationEnabled, aws.kms.Key, k.inputs), [], k.name);
+            for (const k of keys) assert.strictEqual(judge(rules.kms.KMSBackingKeyRotationEnabled, cfnKmsKey(k.inputs)), "compliant", k.name);
         });
 
-        it("has rules that do catch the opposite (controls)", async () => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const db = require("@pulumi/awsguard/database");
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const security = require("@pulumi/awsguard/security");
-            assert.ok((await violations(db.rdsInstancePublicAccess, aws.rds.Instance, { ...instance, publiclyAccessible: true })).length > 0);
-            assert.ok((await violations(db.rdsStorageEncrypted, aws.rds.Instance, { ...instance, storageEncrypted: false })).length > 0);
-            assert.ok((await violations(db.rdsStorageEncrypted, aws.rds.Instance, instance, { kmsKeyId: "arn:aws:kms:eu-west-1:111111111111:key/other" })).length > 0);
-            assert.ok((await violations(db.rdsInstanceBackupEnabled, aws.rds.Instance, { ...instance, backupRetentionPeriod: 0 })).length > 0);
-            assert.ok((await violations(security.cmkBackingKeyRotationEnabled, aws.kms.Key, { enableKeyRotation: false })).length > 0);
+        it("passes cdk-nag's inbound rules on the database security group and its KMS rule on every secret", () => {
+            const sgs = run.ofType("aws:ec2/securityGroup:SecurityGroup");
+            assert.ok(sgs.length > 0);
+            for (const sg of sgs) assert.strictEqual(judge(rules.ec2.EC2RestrictedInbound, cfnSecurityGroup(sg.inputs)), "compliant", sg.name);
+            const secrets = run.ofType("aws:secretsmanager/secret:Secret");
+            assert.ok(secrets.length > 0);
+            for (const s of secrets) assert.strictEqual(judge(rules.secretsmanager.SecretsManagerUsingKMSKey, cfnSecret(s.inputs)), "compliant", s.name);
         });
 
-        it("sets what awsguard does not check: deletion protection, snapshots, TLS, CA, scram, logs, upgrades", () => {
+        it("has rules that do catch the opposite (controls)", () => {
+            const flipped: Array<[string, any, Record<string, unknown>]> = [
+                ["public access", rules.rds.RDSInstancePublicAccess, { publiclyAccessible: true }],
+                ["unencrypted storage", rules.rds.RDSStorageEncrypted, { storageEncrypted: false }],
+                ["no backups", rules.rds.RDSInstanceBackupEnabled, { backupRetentionPeriod: 0 }],
+                ["no deletion protection", rules.rds.RDSInstanceDeletionProtectionEnabled, { deletionProtection: false }],
+                ["no upgrade log", rules.rds.RDSLoggingEnabled, { enabledCloudwatchLogsExports: ["postgresql"] }],
+                ["no minor upgrades", rules.rds.RDSAutomaticMinorVersionUpgradeEnabled, { autoMinorVersionUpgrade: false }],
+                ["single-AZ", rules.rds.RDSMultiAZSupport, { multiAz: false }],
+            ];
+            for (const [what, rule, change] of flipped) assert.notStrictEqual(judge(rule, cfnDbInstance({ ...instance, ...change })), "compliant", what);
+            assert.strictEqual(judge(rules.kms.KMSBackingKeyRotationEnabled, cfnKmsKey({ enableKeyRotation: false })), "non-compliant");
+            const sg = run.ofType("aws:ec2/securityGroup:SecurityGroup")[0].inputs;
+            const open = { ...sg, ingress: [...sg.ingress, { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }] };
+            assert.strictEqual(judge(rules.ec2.EC2RestrictedInbound, cfnSecurityGroup(open)), "non-compliant");
+            const secret = run.ofType("aws:secretsmanager/secret:Secret")[0].inputs;
+            assert.strictEqual(judge(rules.secretsmanager.SecretsManagerUsingKMSKey, cfnSecret({ ...secret, kmsKeyId: undefined })), "non-compliant");
+        });
+
+        it("sets what the rules do not check: snapshots, TLS, CA, scram, logs, upgrades", () => {
             assert.strictEqual(instance.engine, "postgres");
             assert.strictEqual(instance.engineVersion, expected.version);
             assert.strictEqual(instance.instanceClass, expected.instanceClass);

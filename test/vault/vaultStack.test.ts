@@ -9,7 +9,7 @@ import { readStackFile } from "../../stacks/stackFile";
 import { parseStackConfig, ConfigError } from "../../stacks/config";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const hcl = require("@cdktf/hcl2json") as { parse(file: string, text: string): Promise<any> };
+const hcl = require("@cdktn/hcl2json") as { parse(file: string, text: string): Promise<any> };
 
 const V = {
     connection: "vault:database/secretBackendConnection:SecretBackendConnection",
