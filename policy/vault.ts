@@ -47,7 +47,7 @@ async function parseVaultPolicy(text: string): Promise<Map<string, PathRule[]>> 
         doc = JSON.parse(text);
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { parse } = require("@cdktf/hcl2json") as { parse(file: string, text: string): Promise<any> };
+        const { parse } = require("@cdktn/hcl2json") as { parse(file: string, text: string): Promise<any> };
         doc = await parse("policy.hcl", text);
     }
     const rules = new Map<string, PathRule[]>();
