@@ -5,7 +5,7 @@
  * is applied to one real server per version in several seeded engine orders, by a superuser and by an
  * RDS-like admin (not a superuser, a member of nothing but what the provider grants it), each time from a
  * clean server. After each order the server must hold exactly what the resources declare, and every login
- * must reach its own organization's database and no other.
+ * may connect (by the server's own privilege check) to its own organization's database and no other.
  */
 import * as assert from "assert";
 import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
@@ -109,28 +109,21 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
                 });
 
                 for (const seed of engineOrderSeeds()) {
-                    it(`engine order seed ${seed}: the server holds what is declared; every login reaches its own database only`, async () => {
+                    it(`engine order seed ${seed}: the server holds what is declared; every login may connect to its own database only`, async () => {
                         await resetServer(server);
                         const login = admin === "rds" ? await createRdsLikeAdmin(server) : undefined;
                         await applyProviderResources(server, resources, login, { seed });
-                        const databases = ["postgres", ...resources.filter((r) => r.type === T.database).map((r) => r.inputs.name as string)];
-                        const logins = resources.filter((r) => r.type === T.role && r.inputs.login && (r.inputs.password ?? r.inputs.passwordWo));
+                        const databases = ["postgres", "template1", ...resources.filter((r) => r.type === T.database).map((r) => r.inputs.name as string)];
+                        const logins = resources.filter((r) => r.type === T.role && r.inputs.login).map((r) => r.inputs.name as string);
                         assert.ok(logins.length >= 5);
-                        for (const r of logins) {
-                            const reached: string[] = [];
-                            for (const database of databases) {
-                                const client = await server.connect({ user: r.inputs.name, password: r.inputs.password ?? r.inputs.passwordWo, database }).catch((err: Error) => {
-                                    assert.match(err.message, /permission denied for database/);
-                                    return undefined;
-                                });
-                                if (client) {
-                                    reached.push(database);
-                                    await client.end();
-                                }
-                            }
-                            const expected = declaredConnect(r.inputs.name, resources, databases);
-                            assert.strictEqual(expected.length, 1, `${r.inputs.name} is declared to reach one database: ${expected}`);
-                            assert.deepStrictEqual(reached, expected, `${r.inputs.name} (seed ${seed})`);
+                        // the server's own judgement of CONNECT (what it checks at login), through every membership
+                        const { rows } = await server.query(
+                            "SELECT u AS login, array(SELECT d FROM unnest($2::text[]) d WHERE has_database_privilege(u, d, 'CONNECT')) AS reached FROM unnest($1::text[]) u",
+                            [logins, databases]);
+                        for (const { login, reached } of rows) {
+                            const expected = declaredConnect(login, resources, databases);
+                            assert.strictEqual(expected.length, 1, `${login} is declared to reach exactly one database: ${expected}`);
+                            assert.deepStrictEqual(reached, expected, `${login} (seed ${seed})`);
                         }
                     });
                 }

@@ -478,19 +478,31 @@ export async function createRdsLikeAdmin(server: TestServer, user = "pgadmin", p
  * PUBLIC back its default CONNECT and TEMPORARY on postgres and template1.
  */
 export async function resetServer(server: TestServer): Promise<void> {
-    const superuser = quoteIdent(server.superuser);
-    for (const { datname } of (await server.query("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")).rows) {
-        await server.query(`DROP DATABASE ${quoteIdent(datname)} WITH (FORCE)`);
-    }
-    for (const database of ["postgres", "template1"]) await server.query(`ALTER DATABASE ${database} OWNER TO ${superuser}`);
-    const roles = (await server.query("SELECT rolname FROM pg_roles WHERE rolname <> $1 AND rolname NOT LIKE 'pg\\_%'", [server.superuser])).rows.map((r) => quoteIdent(r.rolname));
-    if (roles.length) {
-        await server.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename <> $1 AND backend_type = 'client backend'`, [server.superuser]);
-        for (const database of ["postgres", "template1"]) {
-            await server.query(`REASSIGN OWNED BY ${roles.join(", ")} TO ${superuser}`, [], database);
-            await server.query(`DROP OWNED BY ${roles.join(", ")}`, [], database);
+    const connect = (database: string) => server.connect({ user: server.superuser, password: server.superuserPassword, database });
+    const postgres = await connect("postgres");
+    try {
+        const superuser = quoteIdent(server.superuser);
+        await postgres.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename <> $1 AND backend_type = 'client backend'", [server.superuser]);
+        for (const { datname } of (await postgres.query("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")).rows) {
+            await postgres.query(`DROP DATABASE ${quoteIdent(datname)} WITH (FORCE)`);
         }
-        for (const role of roles) await server.query(`DROP ROLE ${role}`);
+        await postgres.query(`ALTER DATABASE postgres OWNER TO ${superuser}`);
+        await postgres.query(`ALTER DATABASE template1 OWNER TO ${superuser}`);
+        const roles = (await postgres.query("SELECT rolname FROM pg_roles WHERE rolname <> $1 AND rolname NOT LIKE 'pg\\_%'", [server.superuser])).rows.map((r) => quoteIdent(r.rolname));
+        if (roles.length) {
+            const template1 = await connect("template1");
+            try {
+                for (const client of [postgres, template1]) {
+                    await client.query(`REASSIGN OWNED BY ${roles.join(", ")} TO ${superuser}`);
+                    await client.query(`DROP OWNED BY ${roles.join(", ")}`);
+                }
+            } finally {
+                await template1.end();
+            }
+            for (const role of roles) await postgres.query(`DROP ROLE ${role}`);
+        }
+        await postgres.query("GRANT CONNECT, TEMPORARY ON DATABASE postgres, template1 TO PUBLIC");
+    } finally {
+        await postgres.end();
     }
-    await server.query("GRANT CONNECT, TEMPORARY ON DATABASE postgres, template1 TO PUBLIC");
 }
