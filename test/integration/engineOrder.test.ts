@@ -27,7 +27,6 @@ const organizations = [
         ],
     },
     { name: "globex", apps: [{ name: "ledger", access: "readwrite", credentials: "vault-dynamic", delivery: "vault-secrets-operator" }] },
-    { name: "initech" },
 ];
 const vault = { address: "https://vault.example.com:8200", kubernetesNamespace: "vault" };
 
@@ -76,7 +75,9 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
         let server: TestServer;
         before(async () => {
             const certs = serverCertificates();
-            server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }) });
+            server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }),
+                // durability is not under test: every order creates and drops databases
+                settings: { fsync: "off", synchronous_commit: "off", full_page_writes: "off" } });
         });
         after(async () => {
             await server?.stop();
@@ -99,7 +100,7 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
                         }
                     }
                     const revokes = resources.filter((r) => r.type === T.grant && r.inputs.role === "public" && r.inputs.objectType === "database" && resources.some((d) => d.type === T.database && d.inputs.name === r.inputs.database));
-                    assert.ok(revokes.length >= 3);
+                    assert.strictEqual(revokes.length, 2);
                     for (const revoke of revokes) {
                         const database = resources.find((d) => d.type === T.database && d.inputs.name === revoke.inputs.database)!;
                         const adminAsOwner = resources.filter((g) => g.type === T.grantRole && g.inputs.grantRole === database.inputs.owner);
