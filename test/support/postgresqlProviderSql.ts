@@ -343,7 +343,8 @@ export async function applyProviderResources(server: TestServer, resources: Reco
                 await client.query("COMMIT");
             } catch (err) {
                 if (step.transaction) await client.query("ROLLBACK").catch(() => undefined);
-                throw new Error(`${step.resource} (step ${index + 1} of ${steps.length}): ${(err as Error).message}\n  in: ${step.statements.join(";\n      ")}\n  ${describeOrder(seed, order)}`);
+                const statements = step.statements.map((sql) => sql.replace(/PASSWORD '(?:[^']|'')*'/g, "PASSWORD '…'"));
+                throw new Error(`${step.resource} (step ${index + 1} of ${steps.length}): ${(err as Error).message}\n  in: ${statements.join(";\n      ")}\n  ${describeOrder(seed, order)}`);
             }
         }
     } finally {
