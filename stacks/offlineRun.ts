@@ -9,7 +9,36 @@ import { mockOutputs, fakeRandom } from "./mockOutputs";
 export { fakeRandom };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void>; getMonitor(): MockMonitor };
+
+/** The parts of the SDK's MockMonitor (and of the RegisterResourceRequest it receives) the runner reads. */
+interface MockMonitor {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource(req: RegisterResourceRequest, callback: unknown): unknown;
+    readResource(req: ReadResourceRequest, callback: unknown): unknown;
+}
+interface ReadResourceRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
+}
+interface RegisterResourceRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+    hasProtect(): boolean;
+    getProtect(): boolean;
+    hasRetainondelete(): boolean;
+    getRetainondelete(): boolean;
+    getDeletedwith(): string;
+    getIgnorechangesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
+    getAliasesList(): unknown[];
+}
 
 /** The marker the SDK wraps secret values in on the wire. */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -32,6 +61,29 @@ export interface RecordedResource {
     /** false for component resources. */
     custom: boolean;
     id?: string;
+    // What the engine receives with the registration (the SDK's RegisterResourceRequest), so tests can see
+    // the order the engine may create (and delete) resources in; see test/support/engineOrder.ts.
+    /** The resource's URN, as the engine forms it (`urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>`). */
+    urn: string;
+    /** URN of the parent resource; undefined at the top level. */
+    parent?: string;
+    /**
+     * URNs of the custom resources the registration waits for: explicit `dependsOn` and the resources behind
+     * every Output input, components expanded to their custom (and remote) descendants, as the SDK sends them.
+     */
+    dependencies: string[];
+    /** Per input property: the URNs its value came from (the same expansion). */
+    propertyDependencies: Record<string, string[]>;
+    /** The `protect` option (undefined when not set: the engine then inherits the parent's). */
+    protect?: boolean;
+    /** The `retainOnDelete` option (undefined when not set: inherited from the parent). */
+    retainOnDelete?: boolean;
+    /** URN of the `deletedWith` resource, if any. */
+    deletedWith?: string;
+    /** The `ignoreChanges` option's property paths. */
+    ignoreChanges: string[];
+    /** The `additionalSecretOutputs` option. */
+    additionalSecretOutputs: string[];
 }
 
 export interface RecordedCall {
@@ -108,6 +160,29 @@ function subnetCall(config: Record<string, unknown>): (inputs: any) => any {
     };
 }
 
+type EngineView = Pick<RecordedResource, "type" | "name" | "urn" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs">;
+
+/** What the engine reads from a RegisterResourceRequest besides the inputs. */
+function engineView(req: RegisterResourceRequest, monitor: MockMonitor): EngineView {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+        propertyDependencies[key] = deps.getUrnsList();
+    });
+    return {
+        type: req.getType(),
+        name: req.getName(),
+        urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+        parent: req.getParent() || undefined,
+        dependencies: req.getDependenciesList(),
+        propertyDependencies,
+        protect: req.hasProtect() ? req.getProtect() : undefined,
+        retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : undefined,
+        deletedWith: req.getDeletedwith() || undefined,
+        ignoreChanges: req.getIgnorechangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    };
+}
+
 /**
  * Sets the mocks and config, runs `fn` (which registers resources), waits until every registration has
  * reached the mock monitor, and returns what was registered.
@@ -120,6 +195,8 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
     const callTable: Record<string, (inputs: any) => any> = { ...defaultCalls, "aws:ec2/getSubnet:getSubnet": subnetCall(options.config ?? {}), ...(options.calls ?? {}) };
     // ARNs the mock "creates" live in the account getCallerIdentity reports.
     const account: string = callTable["aws:index/getCallerIdentity:getCallerIdentity"]({}).accountId;
+    // What the monitor received with the registration newResource is being called for (set just before).
+    let request: EngineView | undefined;
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -128,6 +205,12 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
                 }
                 const secretPaths: string[] = [];
                 const inputs = unwrapSecrets(args.inputs, "", secretPaths);
+                const engine = request;
+                request = undefined;
+                if (!engine || engine.type !== args.type || engine.name !== args.name) {
+                    throw new Error(`${args.type} ${args.name}: the mock monitor's request was not seen`);
+                }
+                const { type: _type, name: _name, ...engineFields } = engine;
                 const record: RecordedResource = {
                     type: args.type,
                     name: args.name,
@@ -136,6 +219,7 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
                     secretPaths,
                     provider: args.provider,
                     custom: args.custom ?? true,
+                    ...engineFields,
                 };
                 resources.push(record);
                 const id = preview ? undefined : `${args.name}-id`;
@@ -158,6 +242,41 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
         // own stack's previous outputs through a StackReference named <organization>/<project>/<stack>
         "organization",
     );
+    const monitor = settings.getMonitor();
+    // URNs as the engine forms them: the parent's whole type chain, not only its last type as the mock does
+    // (the SDK computes alias URNs that way too).
+    const mockUrn = monitor.newUrn.bind(monitor);
+    monitor.newUrn = (parent, type, name) => mockUrn("", parent ? `${parent.split("::")[2]}$${type}` : type, name);
+    const register = monitor.registerResource.bind(monitor);
+    // The mock monitor calls newResource synchronously from registerResource (before its first await), so
+    // the request read here is the one that newResource records.
+    monitor.registerResource = (req, callback) => {
+        request = engineView(req, monitor);
+        try {
+            return register(req, callback);
+        } finally {
+            request = undefined;
+        }
+    };
+    // `Resource.get(...)` reads an existing resource: no options besides its parent and dependencies.
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (req, callback) => {
+        request = {
+            type: req.getType(),
+            name: req.getName(),
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent: req.getParent() || undefined,
+            dependencies: req.getDependenciesList(),
+            propertyDependencies: {},
+            ignoreChanges: [],
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        };
+        try {
+            return read(req, callback);
+        } finally {
+            request = undefined;
+        }
+    };
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(options.config ?? {})) {
         const fullKey = key.includes(":") ? key : `postgres-access:${key}`;

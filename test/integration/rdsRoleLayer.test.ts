@@ -9,7 +9,7 @@ import { Client } from "pg";
 import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
 import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
-import { applyProviderResources } from "../support/postgresqlProviderSql";
+import { applyProviderResources, createRdsLikeAdmin } from "../support/postgresqlProviderSql";
 import { readStackFile } from "../../stacks/stackFile";
 import { renderPgHba } from "../../components/database/serverConfig";
 
@@ -43,11 +43,9 @@ for (const version of TESTED_MAJORS) {
             assert.strictEqual(provider.superuser, "false");
             const certs = serverCertificates();
             server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }) });
-            // the RDS master user: not a superuser; CREATEROLE, CREATEDB
-            await server.query("CREATE ROLE pgadmin WITH LOGIN CREATEROLE CREATEDB PASSWORD 'Master-Passw0rd'");
-            // RDS creates the `postgres` database owned by the master user
-            await server.query("ALTER DATABASE postgres OWNER TO pgadmin");
-            await applyProviderResources(server, resources, { user: "pgadmin", password: "Master-Passw0rd" });
+            // the RDS master user: not a superuser; CREATEROLE, CREATEDB; owns postgres and template1. The
+            // resources go in an engine order (seeded; test/integration/engineOrder.test.ts runs several).
+            await applyProviderResources(server, resources, await createRdsLikeAdmin(server));
         });
         after(async () => {
             for (const c of open) await c.end().catch(() => undefined);

@@ -5,7 +5,11 @@ import { runPolicyPack, PolicyViolation } from "../../tools/policy/runPolicies";
 
 /** A recorded resource as the mock monitor would have it (inputs as given, nothing secret or unknown). */
 export function resource(type: string, name: string, inputs: Record<string, unknown>, extra: Partial<RecordedResource> = {}): RecordedResource {
-    return { type, name, inputs, rawInputs: inputs, secretPaths: [], custom: true, ...extra };
+    return {
+        type, name, inputs, rawInputs: inputs, secretPaths: [], custom: true,
+        urn: `urn:pulumi:prod::team::${type}::${name}`, dependencies: [], propertyDependencies: {}, ignoreChanges: [], additionalSecretOutputs: [],
+        ...extra,
+    };
 }
 
 /** The violations one policy reports over `resources` in stack `stack`. */

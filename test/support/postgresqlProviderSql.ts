@@ -1,47 +1,75 @@
 /**
  * What terraform-provider-postgresql (the provider behind @pulumi/postgresql 3.18.1) executes when it
- * creates the resources our program registers, translated statement by statement from its source
- * (cyrilgdn/terraform-provider-postgresql, postgresql/resource_postgresql_{role,database,grant,
- * default_privileges,grant_role}.go):
+ * creates the resources our program registers, translated statement by statement from its source, and
+ * applied to a real server in the orders the Pulumi engine may use (test/support/engineOrder.ts).
  *
- * - Role: one transaction: `CREATE ROLE "name" WITH [ENCRYPTED PASSWORD '…'] VALID UNTIL 'infinity'
- *   CONNECTION LIMIT n SUPERUSER|NOSUPERUSER CREATEDB|NOCREATEDB CREATEROLE|NOCREATEROLE INHERIT|NOINHERIT
- *   LOGIN|NOLOGIN BYPASSRLS|NOBYPASSRLS REPLICATION|NOREPLICATION` (defaults: encrypted, valid until
- *   infinity, connection limit -1, inherit, everything else off), then `GRANT "group" TO "name"` per role,
- *   `ALTER ROLE "name" SET search_path TO DEFAULT|…` (always), `ALTER ROLE … SET ROLE TO "x"` when
- *   assume_role is set. `password_wo` is sent like `password`. A create of a role that exists fails in
+ * Verified in cyrilgdn/terraform-provider-postgresql at ff936b9 (the `upstream` submodule of
+ * pulumi/pulumi-postgresql v3.18.x), postgresql/helpers.go and resource_postgresql_{role,database,grant,
+ * default_privileges,grant_role,schema}.go — which connection, which transaction, which temporary grants:
+ *
+ * - Role: one transaction in the provider's database (its `database` setting; ours: `postgres`):
+ *   `CREATE ROLE "name" WITH [ENCRYPTED PASSWORD '…'] VALID UNTIL 'infinity' CONNECTION LIMIT n
+ *   SUPERUSER|NOSUPERUSER CREATEDB|NOCREATEDB CREATEROLE|NOCREATEROLE INHERIT|NOINHERIT LOGIN|NOLOGIN
+ *   BYPASSRLS|NOBYPASSRLS REPLICATION|NOREPLICATION` (defaults: encrypted, valid until infinity, connection
+ *   limit -1, inherit, everything else off), then `GRANT "group" TO "name"` per role, `ALTER ROLE "name" SET
+ *   search_path TO DEFAULT|…` (always), `ALTER ROLE … SET ROLE TO "x"` when assume_role is set.
+ *   `password_wo` is sent like `password`. No temporary membership. A create of a role that exists fails in
  *   that transaction (`applyRoleCreate`). An in-place update (`roleUpdateSql`, `applyRoleUpdate`) sends
  *   `ALTER ROLE "name" PASSWORD '…'` when `password` changed (`password_wo`: when its version changed),
  *   the changed attributes, then revokes every membership and grants `roles` again.
- * - Database: outside a transaction, `CREATE DATABASE "name" OWNER "owner" TEMPLATE "t" ENCODING 'e'
- *   ALLOW_CONNECTIONS b CONNECTION LIMIT n IS_TEMPLATE b` (with the owner temporarily granted to a
- *   non-superuser admin).
- * - Grant: one transaction in the target database: `REVOKE ALL PRIVILEGES ON <object> FROM "role"` then,
- *   if privileges are given, `GRANT p1,p2 ON <object> TO "role"` (objects empty = `ON ALL TABLES IN SCHEMA`).
- * - DefaultPrivileges: one transaction in the database: `ALTER DEFAULT PRIVILEGES FOR ROLE "owner" IN SCHEMA
- *   "s" REVOKE ALL ON TABLES FROM "role"` then `… GRANT p ON TABLES TO "role"`.
- * - GrantRole: `GRANT "g" TO "r" [WITH ADMIN OPTION]`.
- * Identifiers are quoted as pq.QuoteIdentifier does (so role "public" becomes `"public"`, which PostgreSQL
- * still reads as PUBLIC), literals as pqQuoteLiteral.
+ * - Database: with an owner, first an advisory lock on the admin (a separate transaction; it only
+ *   serializes concurrent creations, so it is not emulated); then outside any transaction, on the
+ *   provider's database: `GRANT "owner" TO "<configured user>"` unless already a member (with the SET
+ *   option on 16+; this is done for a superuser too), `CREATE DATABASE "name" OWNER "owner" TEMPLATE "t"
+ *   ENCODING 'e' ALLOW_CONNECTIONS b CONNECTION LIMIT n IS_TEMPLATE b`, and `REVOKE "owner" FROM …` if
+ *   it was granted (also when the creation failed).
+ * - Grant: one transaction in the grant's `database`: advisory locks on the role (and the database; not
+ *   emulated), then withRolesGranted(owners): no owners for object type database; the schema's owner for
+ *   schema; the owners of the schema's tables plus the schema's owner otherwise (`pg_database_owner`
+ *   resolved to the database's owner). withRolesGranted does nothing for a superuser; otherwise per owner
+ *   (skipping superuser owners), in the same transaction: `REVOKE "admin" FROM "owner"` if the owner is a
+ *   member of the admin, `GRANT "owner" TO "admin"` unless already a member; then `REVOKE ALL PRIVILEGES
+ *   ON <object> FROM "role"` and, if privileges are given, `GRANT p1,p2 ON <object> TO "role"`; then the
+ *   temporary grants revoked and the reverse memberships restored.
+ * - DefaultPrivileges: one transaction in its `database`: withRolesGranted([owner]) around `ALTER DEFAULT
+ *   PRIVILEGES FOR ROLE "owner" IN SCHEMA "s" REVOKE ALL ON TABLES FROM "role"` and `… GRANT p ON TABLES
+ *   TO "role"`.
+ * - GrantRole: one transaction in the provider's database: `REVOKE "g" FROM "r"` then `GRANT "g" TO "r"
+ *   [WITH ADMIN OPTION]`. No temporary membership.
+ * - Schema (not used by the program): one transaction in its database, withRolesGranted([database owner,
+ *   schema owner]) around `CREATE SCHEMA`.
+ * The reads after each create change nothing and are not emulated. Identifiers are quoted as
+ * pq.QuoteIdentifier does (so role "public" becomes `"public"`, which PostgreSQL still reads as PUBLIC),
+ * literals as pqQuoteLiteral.
+ *
+ * After applying, the server is checked against what the resources declare (owners, attributes,
+ * memberships, the exact privileges of every Grant and DefaultPrivileges, no temporary membership left
+ * to a non-superuser admin): a statement PostgreSQL only warns about (a REVOKE by a non-owner revokes
+ * nothing) shows up there. Every failure names the seed and the order.
  */
 import { Client } from "pg";
 import { RecordedResource } from "../../stacks/offlineRun";
 import { TestServer } from "./realPostgres";
+import { describeOrder, engineOrder, engineOrderSeeds } from "./engineOrder";
 
 export interface SqlStep {
-    /** Database to connect to (null = the admin's maintenance database `postgres`). */
+    /** Database to connect to (null = the provider's own database, `postgres`). */
     database: string | null;
     /** Statements run in one transaction (or alone, for CREATE DATABASE). */
     statements: string[];
     transaction: boolean;
     /** The resource's logical name. */
     resource: string;
+    /** The resource's type token. */
+    type: string;
+    /** The server's notices (warnings) while the step ran, when applied. */
+    notices?: string[];
 }
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
-const T = {
+export const T = {
     role: "postgresql:index/role:Role",
     database: "postgresql:index/database:Database",
     grant: "postgresql:index/grant:Grant",
@@ -146,52 +174,50 @@ export function defaultPrivilegesSql(i: any): string[] {
     return sql;
 }
 
+/** GrantRole: the provider revokes the membership first, then grants it (one transaction). */
+export function grantRoleStatements(i: any): string[] {
+    return [`REVOKE ${quoteIdent(i.grantRole)} FROM ${quoteIdent(i.role)}`, grantRoleSql(i)];
+}
+
 export function grantRoleSql(i: any): string {
     return `GRANT ${quoteIdent(i.grantRole)} TO ${quoteIdent(i.role)}${i.withAdminOption ? " WITH ADMIN OPTION" : ""}`;
 }
 
-/** Orders roles so every role comes after the roles it is granted (`roles`). */
-function orderRoles(roles: RecordedResource[]): RecordedResource[] {
-    const byName = new Map(roles.map((r) => [r.inputs.name as string, r]));
-    const done = new Set<string>();
-    const out: RecordedResource[] = [];
-    const visit = (r: RecordedResource) => {
-        if (done.has(r.inputs.name)) return;
-        done.add(r.inputs.name);
-        for (const g of r.inputs.roles ?? []) {
-            const dep = byName.get(g);
-            if (dep) visit(dep);
-        }
-        if (r.inputs.assumeRole && byName.has(r.inputs.assumeRole)) visit(byName.get(r.inputs.assumeRole)!);
-        out.push(r);
-    };
-    roles.forEach(visit);
-    return out;
+
+/** The provider's statements for one resource. */
+export function providerStep(r: RecordedResource, adminUser = "postgres"): SqlStep {
+    const i = r.inputs;
+    const step = (database: string | null, statements: string[], transaction = true): SqlStep => ({ database, statements, transaction, resource: r.name, type: r.type });
+    switch (r.type) {
+        case T.role:
+            return step(null, roleSql(i));
+        case T.database:
+            return step(null, [databaseSql(i, adminUser)], false);
+        case T.schema:
+            return step(i.database ?? null, [`CREATE SCHEMA ${quoteIdent(i.name)}${i.owner ? ` AUTHORIZATION ${quoteIdent(i.owner)}` : ""}`]);
+        case T.grantRole:
+            return step(null, grantRoleStatements(i));
+        case T.grant:
+            return step(i.database, grantSql(i));
+        case T.defaultPrivileges:
+            return step(i.database, defaultPrivilegesSql(i));
+        default:
+            throw new Error(`not translated: ${r.type}`);
+    }
 }
 
-/** The provider's statements for every postgresql resource, in an order the dependencies allow. */
-export function providerSteps(resources: RecordedResource[], adminUser = "postgres"): SqlStep[] {
-    const of = (type: string) => resources.filter((r) => r.type === type);
+/** The postgresql resources (not the provider) of a recorded run. */
+export const isPostgresqlResource = (r: RecordedResource) => r.custom && r.type.startsWith("postgresql:index/");
+
+/**
+ * The provider's statements for every postgresql resource, in the engine order of `seed` (default: the
+ * first of `engineOrderSeeds()`).
+ */
+export function providerSteps(resources: RecordedResource[], adminUser = "postgres", seed = engineOrderSeeds()[0]): SqlStep[] {
     const known = new Set(Object.values(T));
-    const unknown = resources.filter((r) => r.type.startsWith("postgresql:index/") && !known.has(r.type));
+    const unknown = resources.filter((r) => isPostgresqlResource(r) && !known.has(r.type));
     if (unknown.length) throw new Error(`not translated: ${unknown.map((r) => r.type).join(", ")}`);
-    const steps: SqlStep[] = [];
-    const roles = orderRoles(of(T.role));
-    const groupRoles = roles.filter((r) => !(r.inputs.roles ?? []).length && !r.inputs.assumeRole);
-    const memberRoles = roles.filter((r) => !groupRoles.includes(r));
-    for (const r of groupRoles) steps.push({ database: null, statements: roleSql(r.inputs), transaction: true, resource: r.name });
-    for (const r of of(T.database)) steps.push({ database: null, statements: [databaseSql(r.inputs, adminUser)], transaction: false, resource: r.name });
-    for (const r of of(T.schema)) {
-        steps.push({ database: r.inputs.database, statements: [`CREATE SCHEMA ${quoteIdent(r.inputs.name)}${r.inputs.owner ? ` AUTHORIZATION ${quoteIdent(r.inputs.owner)}` : ""}`], transaction: true, resource: r.name });
-    }
-    for (const r of memberRoles) steps.push({ database: null, statements: roleSql(r.inputs), transaction: true, resource: r.name });
-    // GrantRole only needs the roles (its dependsOn in the program: after roles, before privileges)
-    for (const r of of(T.grantRole)) steps.push({ database: null, statements: [grantRoleSql(r.inputs)], transaction: true, resource: r.name });
-    const grantOrder = ["database", "schema", "table", "sequence", "function", "procedure", "routine"];
-    const grants = of(T.grant).sort((a, b) => grantOrder.indexOf(a.inputs.objectType) - grantOrder.indexOf(b.inputs.objectType));
-    for (const r of grants) steps.push({ database: r.inputs.database, statements: grantSql(r.inputs), transaction: true, resource: r.name });
-    for (const r of of(T.defaultPrivileges)) steps.push({ database: r.inputs.database, statements: defaultPrivilegesSql(r.inputs), transaction: true, resource: r.name });
-    return steps;
+    return engineOrder(resources, seed, { include: isPostgresqlResource }).map((r) => providerStep(r, adminUser));
 }
 
 export interface AdminLogin {
@@ -221,29 +247,36 @@ async function revokeRoleMembership(db: Q, role: string, member: string): Promis
 }
 
 async function isSuperuser(db: Q, role: string): Promise<boolean> {
-    return (await db.query("SELECT rolsuper FROM pg_roles WHERE rolname = $1", [role])).rows[0]?.rolsuper === true;
+    const row = (await db.query("SELECT rolsuper FROM pg_roles WHERE rolname = $1", [role])).rows[0];
+    if (!row) throw new Error(`could not check if role ${role} is superuser: no such role`);
+    return row.rolsuper === true;
 }
 
-/** helpers.go withRolesGranted: a non-superuser admin temporarily becomes a member of the owners. */
-async function withRolesGranted(db: Q, admin: string, roles: string[], fn: () => Promise<void>): Promise<void> {
-    if (roles.length === 0 || (await isSuperuser(db, admin))) return fn();
+/** helpers.go withRolesGranted: a non-superuser admin temporarily becomes a member of the owners (same transaction). */
+async function withRolesGranted(db: Q, roles: string[], fn: () => Promise<void>): Promise<void> {
+    if (roles.length === 0) return fn();
+    const currentUser = (await db.query("SELECT CURRENT_USER AS u")).rows[0].u as string;
+    if (await isSuperuser(db, currentUser)) return fn();
     const granted: string[] = [];
     const revoked: string[] = [];
     for (const role of roles) {
         if (await isSuperuser(db, role)) continue;
-        if (await revokeRoleMembership(db, admin, role)) revoked.push(role);
-        if (await grantRoleMembership(db, role, admin)) granted.push(role);
+        if (await revokeRoleMembership(db, currentUser, role)) revoked.push(role);
+        if (await grantRoleMembership(db, role, currentUser)) granted.push(role);
     }
     await fn();
-    for (const role of granted) await revokeRoleMembership(db, role, admin);
-    for (const role of revoked) await grantRoleMembership(db, admin, role);
+    for (const role of granted) await revokeRoleMembership(db, role, currentUser);
+    for (const role of revoked) {
+        if ((await db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])).rows.length) await grantRoleMembership(db, currentUser, role);
+    }
 }
 
 /** resource_postgresql_grant.go getRolesToGrant: table owners and the schema owner (pg_database_owner resolved). */
 async function rolesToGrant(db: Q, inputs: any): Promise<string[]> {
     if (["database", "foreign_data_wrapper", "foreign_server"].includes(inputs.objectType)) return [];
     const owners: string[] = inputs.objectType === "schema" ? [] : (await db.query("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = $1", [inputs.schema])).rows.map((r) => r.tableowner);
-    const schemaOwner = (await db.query("SELECT rolname FROM pg_namespace JOIN pg_roles ON nspowner = pg_roles.oid WHERE nspname = $1", [inputs.schema])).rows[0].rolname;
+    const schemaOwner = (await db.query("SELECT rolname FROM pg_namespace JOIN pg_roles ON nspowner = pg_roles.oid WHERE nspname = $1", [inputs.schema])).rows[0]?.rolname;
+    if (!schemaOwner) throw new Error(`could not find schema '${inputs.schema}' while looking for owner`);
     if (!owners.includes(schemaOwner)) owners.push(schemaOwner);
     const out: string[] = [];
     for (const o of owners) {
@@ -252,51 +285,78 @@ async function rolesToGrant(db: Q, inputs: any): Promise<string[]> {
     return out;
 }
 
+export interface ApplyOptions {
+    /** The engine order (see engineOrder.ts); default: the first of `engineOrderSeeds()`. */
+    seed?: number;
+}
+
 /**
- * Executes the provider's statements on a real server as the admin login (default: the superuser). With a
- * non-superuser admin (as the RDS master user, a member of rds_superuser) it also performs the provider's
- * temporary role grants: around `CREATE DATABASE … OWNER` and around grants / default privileges that need
- * the objects' owners.
+ * Executes the provider's statements on a real server as the admin login (default: the superuser), one
+ * resource after the other in the engine order of the seed, with the provider's temporary memberships for
+ * a non-superuser admin (as the RDS master user), then checks the server holds what the resources declare.
+ * A failure names the seed and the order.
  */
-export async function applyProviderResources(server: TestServer, resources: RecordedResource[], admin?: AdminLogin): Promise<SqlStep[]> {
+export async function applyProviderResources(server: TestServer, resources: RecordedResource[], admin?: AdminLogin, options: ApplyOptions = {}): Promise<SqlStep[]> {
     const login = admin ?? { user: server.superuser, password: server.superuserPassword };
-    const steps = providerSteps(resources, login.user);
-    const byName = new Map(resources.map((r) => [r.name, r]));
+    const seed = options.seed ?? engineOrderSeeds()[0];
+    const order = engineOrder(resources, seed, { include: isPostgresqlResource });
+    const steps = providerSteps(resources, login.user, seed);
+    const providerDatabase = (r: RecordedResource) => {
+        const provider = r.provider ? resources.find((p) => r.provider!.startsWith(`${p.urn}::`)) : undefined;
+        return (provider?.inputs.database as string | undefined) ?? "postgres";
+    };
     const clients = new Map<string, Client>();
-    const clientFor = async (database: string | null) => {
-        const key = database ?? "postgres";
-        if (!clients.has(key)) clients.set(key, await server.connect({ user: login.user, password: login.password, database: key }));
-        return clients.get(key)!;
+    let notices: string[] = [];
+    const clientFor = async (database: string) => {
+        if (!clients.has(database)) {
+            const client = await server.connect({ user: login.user, password: login.password, database });
+            client.on("notice", (n) => notices.push(`${n.severity ?? "NOTICE"}: ${n.message}`));
+            clients.set(database, client);
+        }
+        return clients.get(database)!;
     };
     try {
-        for (const step of steps) {
-            const client = await clientFor(step.database);
-            const resource = byName.get(step.resource)!;
+        for (const [index, step] of steps.entries()) {
+            const resource = order[index];
+            const client = await clientFor(step.database ?? providerDatabase(resource));
+            notices = [];
+            step.notices = notices;
             const run = async () => {
                 for (const sql of step.statements) await client.query(sql);
             };
             try {
-                if (resource.type === T.database && resource.inputs.owner) {
-                    const granted = await grantRoleMembership(client, resource.inputs.owner, login.user).catch(() => false);
+                if (resource.type === T.database) {
+                    // autocommit; the owner granted to the configured user around CREATE DATABASE
+                    const owner = resource.inputs.owner as string | undefined;
+                    const granted = owner ? await grantRoleMembership(client, owner, login.user) : false;
                     try {
                         await run();
                     } finally {
-                        if (granted) await revokeRoleMembership(client, resource.inputs.owner, login.user);
+                        if (granted) await revokeRoleMembership(client, owner!, login.user);
                     }
                     continue;
                 }
-                if (step.transaction) await client.query("BEGIN");
-                if (resource.type === T.grant) await withRolesGranted(client, login.user, await rolesToGrant(client, resource.inputs), run);
-                else if (resource.type === T.defaultPrivileges) await withRolesGranted(client, login.user, [resource.inputs.owner], run);
-                else await run();
-                if (step.transaction) await client.query("COMMIT");
+                await client.query("BEGIN");
+                if (resource.type === T.grant) await withRolesGranted(client, await rolesToGrant(client, resource.inputs), run);
+                else if (resource.type === T.defaultPrivileges) await withRolesGranted(client, [resource.inputs.owner], run);
+                else if (resource.type === T.schema) {
+                    const dbOwner = (await client.query("SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = current_database()")).rows[0].o;
+                    await withRolesGranted(client, [dbOwner, ...(resource.inputs.owner && resource.inputs.owner !== dbOwner ? [resource.inputs.owner] : [])], run);
+                } else await run();
+                await client.query("COMMIT");
             } catch (err) {
                 if (step.transaction) await client.query("ROLLBACK").catch(() => undefined);
-                throw new Error(`${step.resource}: ${(err as Error).message}\n  in: ${step.statements.join(";\n      ")}`);
+                const statements = step.statements.map((sql) => sql.replace(/PASSWORD '(?:[^']|'')*'/g, "PASSWORD '…'"));
+                throw new Error(`${step.resource} (step ${index + 1} of ${steps.length}): ${(err as Error).message}\n  in: ${statements.join(";\n      ")}\n  ${describeOrder(seed, order)}`);
             }
         }
     } finally {
         for (const c of clients.values()) await c.end().catch(() => undefined);
+    }
+    const problems = await declaredStateProblems(server, resources, login.user);
+    if (problems.length) {
+        const warned = steps.filter((s) => s.notices?.length).map((s) => `${s.resource}: ${s.notices!.join("; ")}`);
+        throw new Error(`the server does not hold what the resources declare:\n  - ${problems.join("\n  - ")}\n  server notices: ${warned.join("\n    ") || "none"}\n  ${describeOrder(seed, order)}`);
     }
     return steps;
 }
@@ -416,4 +476,154 @@ export async function applyRoleUpdate(server: TestServer, before: any, after: an
         for (const sql of statements) await db.query(sql);
         return statements;
     });
+}
+
+const DEFAULT_ACL_TYPE: Record<string, string> = { table: "r", sequence: "S", function: "f", type: "T", schema: "n" };
+const RELATION_KINDS: Record<string, { kinds: string[]; acl: string }> = {
+    table: { kinds: ["r", "p", "v", "m", "f"], acl: "r" },
+    sequence: { kinds: ["S"], acl: "s" },
+};
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join(",") === [...b].sort().join(",");
+
+/**
+ * How the server differs from what the postgresql resources declare (empty when it holds all of it):
+ * databases and their owners, role attributes and memberships, GrantRole memberships, the exact
+ * privileges of every Grant and DefaultPrivileges, and for a non-superuser admin no membership beyond the
+ * GrantRoles that name it (the provider's temporary ones were revoked).
+ */
+export async function declaredStateProblems(server: TestServer, resources: RecordedResource[], adminUser: string): Promise<string[]> {
+    const problems: string[] = [];
+    const pg = resources.filter(isPostgresqlResource);
+    const clients = new Map<string, Client>();
+    const db = async (database: string) => {
+        if (!clients.has(database)) clients.set(database, await server.connect({ user: server.superuser, password: server.superuserPassword, database }));
+        return clients.get(database)!;
+    };
+    const grantee = async (role: string): Promise<number | undefined> => {
+        if (role.toLowerCase() === "public") return 0;
+        return (await (await db("postgres")).query("SELECT oid::int AS oid FROM pg_roles WHERE rolname = $1", [role])).rows[0]?.oid;
+    };
+    const compare = (r: RecordedResource, what: string, actual: string[], declared: string[]) => {
+        if (declared.some((p) => p.toUpperCase() === "ALL")) return;
+        if (!sameSet(actual, declared.map((p) => p.toUpperCase()))) problems.push(`${r.name}: ${what} has [${actual.sort().join(",")}], declared [${declared.join(",")}]`);
+    };
+    try {
+        const postgres = await db("postgres");
+        const declaredGrants = new Map<string, RecordedResource>();
+        for (const r of pg) {
+            const i = r.inputs;
+            if (r.type === T.database) {
+                const row = (await postgres.query("SELECT pg_get_userbyid(datdba) AS owner, datconnlimit AS limit FROM pg_database WHERE datname = $1", [i.name])).rows[0];
+                if (!row) problems.push(`${r.name}: database ${i.name} does not exist`);
+                else if (row.owner !== (i.owner ?? adminUser) || row.limit !== (i.connectionLimit ?? -1)) problems.push(`${r.name}: database ${i.name} is owned by ${row.owner} with limit ${row.limit}`);
+            } else if (r.type === T.role) {
+                const row = (await postgres.query("SELECT rolsuper, rolcreatedb, rolcreaterole, rolinherit, rolcanlogin, rolbypassrls, rolreplication, rolconnlimit, rolconfig FROM pg_roles WHERE rolname = $1", [i.name])).rows[0];
+                if (!row) {
+                    problems.push(`${r.name}: role ${i.name} does not exist`);
+                    continue;
+                }
+                const declared = [i.superuser ?? false, i.createDatabase ?? false, i.createRole ?? false, i.inherit ?? true, i.login ?? false, i.bypassRowLevelSecurity ?? false, i.replication ?? false, i.connectionLimit ?? -1];
+                const actual = [row.rolsuper, row.rolcreatedb, row.rolcreaterole, row.rolinherit, row.rolcanlogin, row.rolbypassrls, row.rolreplication, row.rolconnlimit];
+                if (JSON.stringify(declared) !== JSON.stringify(actual)) problems.push(`${r.name}: role ${i.name} has attributes ${JSON.stringify(actual)}, declared ${JSON.stringify(declared)}`);
+                const groups = (await postgres.query("SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)", [i.name])).rows.map((x) => x.rolname);
+                for (const g of i.roles ?? []) if (!groups.includes(g)) problems.push(`${r.name}: role ${i.name} is not a member of ${g}`);
+                if (i.assumeRole && !(row.rolconfig ?? []).includes(`role=${i.assumeRole}`)) problems.push(`${r.name}: role ${i.name} does not SET ROLE ${i.assumeRole}`);
+            } else if (r.type === T.grantRole) {
+                const row = (await postgres.query("SELECT bool_or(admin_option) AS admin FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = $1 AND u.rolname = $2", [i.grantRole, i.role])).rows[0];
+                if (row.admin === null) problems.push(`${r.name}: ${i.role} is not a member of ${i.grantRole}`);
+                else if (i.withAdminOption && !row.admin) problems.push(`${r.name}: ${i.role} lacks ADMIN OPTION on ${i.grantRole}`);
+            } else if (r.type === T.grant) {
+                const key = JSON.stringify([i.objectType, i.database, i.schema ?? "", [...(i.objects ?? [])].sort(), String(i.role).toLowerCase()]);
+                const earlier = declaredGrants.get(key);
+                if (earlier) problems.push(`${r.name} and ${earlier.name} declare privileges of ${i.role} on the same object: the one created last wins`);
+                declaredGrants.set(key, r);
+                const oid = await grantee(i.role);
+                if (oid === undefined) {
+                    problems.push(`${r.name}: role ${i.role} does not exist`);
+                    continue;
+                }
+                const declared: string[] = i.privileges ?? [];
+                if (i.objectType === "database") {
+                    const rows = (await postgres.query("SELECT a.privilege_type AS p FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE d.datname = $1 AND a.grantee = $2", [i.database, oid])).rows;
+                    compare(r, `${i.role} on database ${i.database}`, rows.map((x) => x.p), declared);
+                } else if (i.objectType === "schema") {
+                    const rows = (await (await db(i.database)).query("SELECT a.privilege_type AS p FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE n.nspname = $1 AND a.grantee = $2", [i.schema, oid])).rows;
+                    compare(r, `${i.role} on schema ${i.schema}`, rows.map((x) => x.p), declared);
+                } else if (RELATION_KINDS[i.objectType]) {
+                    const { kinds, acl } = RELATION_KINDS[i.objectType];
+                    const objects: string[] = i.objects ?? [];
+                    const rels = (await (await db(i.database)).query(
+                        `SELECT c.relname, array(SELECT a.privilege_type FROM aclexplode(coalesce(c.relacl, acldefault('${acl}', c.relowner))) a WHERE a.grantee = $3) AS p
+                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = ANY($2) AND (cardinality($4::text[]) = 0 OR c.relname = ANY($4))`,
+                        [i.schema, kinds, oid, objects])).rows;
+                    for (const rel of rels) compare(r, `${i.role} on ${i.objectType} ${i.schema}.${rel.relname}`, rel.p, declared);
+                }
+            } else if (r.type === T.defaultPrivileges) {
+                const oid = await grantee(i.role);
+                const rows = (await (await db(i.database)).query(
+                    `SELECT a.privilege_type AS p FROM pg_default_acl d JOIN pg_roles o ON o.oid = d.defaclrole LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a
+                     WHERE o.rolname = $1 AND coalesce(n.nspname, '') = $2 AND d.defaclobjtype = $3 AND a.grantee = $4`,
+                    [i.owner, i.schema ?? "", DEFAULT_ACL_TYPE[i.objectType], oid ?? -1])).rows;
+                compare(r, `default privileges of ${i.owner} for ${i.role} on ${i.objectType}s in ${i.database}.${i.schema ?? "*"}`, rows.map((x) => x.p), i.privileges ?? []);
+            }
+        }
+        if (!(await isSuperuser(postgres, adminUser))) {
+            // rows that let the admin act as the role (16+: CREATEROLE's own ADMIN-only grants do not)
+            const hasSet = server.version !== "15";
+            const held = (await postgres.query(`SELECT DISTINCT pg_get_userbyid(roleid) AS role FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = $1)${hasSet ? " AND (set_option OR inherit_option)" : ""}`, [adminUser])).rows.map((x) => x.role as string);
+            const declared = pg.filter((r) => r.type === T.grantRole && r.inputs.role === adminUser).map((r) => r.inputs.grantRole as string);
+            const extra = held.filter((role) => !declared.includes(role));
+            if (extra.length) problems.push(`the admin ${adminUser} is still a member of ${extra.join(", ")} (a temporary membership left behind)`);
+        }
+    } finally {
+        for (const c of clients.values()) await c.end().catch(() => undefined);
+    }
+    return problems;
+}
+
+/**
+ * An admin like the RDS master user: LOGIN CREATEROLE CREATEDB, not a superuser, a member of nothing; it
+ * owns the maintenance databases `postgres` and `template1` (as on RDS). Returns its login.
+ */
+export async function createRdsLikeAdmin(server: TestServer, user = "pgadmin", password = "Master-Passw0rd"): Promise<AdminLogin> {
+    await server.query(`CREATE ROLE ${quoteIdent(user)} WITH LOGIN CREATEROLE CREATEDB PASSWORD ${quoteLiteral(password)}`);
+    await server.query(`ALTER DATABASE postgres OWNER TO ${quoteIdent(user)}`);
+    await server.query(`ALTER DATABASE template1 OWNER TO ${quoteIdent(user)}`);
+    return { user, password };
+}
+
+/**
+ * Puts a test server back as initdb left it, so the next order starts from scratch: drops every database
+ * but the maintenance ones and every role but the bootstrap superuser and the predefined ones, and gives
+ * PUBLIC back its default CONNECT and TEMPORARY on postgres and template1.
+ */
+export async function resetServer(server: TestServer): Promise<void> {
+    const connect = (database: string) => server.connect({ user: server.superuser, password: server.superuserPassword, database });
+    const postgres = await connect("postgres");
+    try {
+        const superuser = quoteIdent(server.superuser);
+        await postgres.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename <> $1 AND backend_type = 'client backend'", [server.superuser]);
+        for (const { datname } of (await postgres.query("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")).rows) {
+            await postgres.query(`DROP DATABASE ${quoteIdent(datname)} WITH (FORCE)`);
+        }
+        await postgres.query(`ALTER DATABASE postgres OWNER TO ${superuser}`);
+        await postgres.query(`ALTER DATABASE template1 OWNER TO ${superuser}`);
+        const roles = (await postgres.query("SELECT rolname FROM pg_roles WHERE rolname <> $1 AND rolname NOT LIKE 'pg\\_%'", [server.superuser])).rows.map((r) => quoteIdent(r.rolname));
+        if (roles.length) {
+            const template1 = await connect("template1");
+            try {
+                for (const client of [postgres, template1]) {
+                    await client.query(`REASSIGN OWNED BY ${roles.join(", ")} TO ${superuser}`);
+                    await client.query(`DROP OWNED BY ${roles.join(", ")}`);
+                }
+            } finally {
+                await template1.end();
+            }
+            for (const role of roles) await postgres.query(`DROP ROLE ${role}`);
+        }
+        await postgres.query("GRANT CONNECT, TEMPORARY ON DATABASE postgres, template1 TO PUBLIC");
+    } finally {
+        await postgres.end();
+    }
 }

@@ -43,7 +43,7 @@ const importEsm = new Function("s", "return import(s)") as (s: string) => Promis
  * Validates a recorded Kubernetes resource against the Kubernetes OpenAPI schema (kubernetes-models),
  * with apiVersion/kind added from the type token. Returns the validation error message, or undefined.
  */
-export async function kubernetesValidationError(record: RecordedResource): Promise<string | undefined> {
+export async function kubernetesValidationError(record: Pick<RecordedResource, "type" | "inputs"> & Partial<RecordedResource>): Promise<string | undefined> {
     const { apiVersion, kind, module } = kubernetesTypeMeta(record.type);
     const models = await importEsm(`kubernetes-models/${module}`);
     const Model = models[kind];
