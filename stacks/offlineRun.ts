@@ -200,9 +200,6 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                if (args.type === "pulumi:pulumi:StackReference") {
-                    return { id: args.inputs.name, state: { name: args.inputs.name, outputs: options.previousOutputs ?? {}, secretOutputNames: [] } };
-                }
                 const secretPaths: string[] = [];
                 const inputs = unwrapSecrets(args.inputs, "", secretPaths);
                 const engine = request;
@@ -222,6 +219,11 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
                     ...engineFields,
                 };
                 resources.push(record);
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    // a read of the stack's own last outputs (known in preview too, as the engine reads them)
+                    record.id = args.inputs.name;
+                    return { id: args.inputs.name, state: { name: args.inputs.name, outputs: options.previousOutputs ?? {}, secretOutputNames: [] } };
+                }
                 const id = preview ? undefined : `${args.name}-id`;
                 record.id = id;
                 const outputs = preview ? {} : mockOutputs(args.type, args.name, inputs, account);
