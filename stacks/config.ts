@@ -342,7 +342,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const add = (path: string, message: string) => problems.push({ path, message });
     if (!ENV_NAME_PATTERN.test(env) || env.length > ENV_NAME_MAX) {
-        add("(stack name)", `the environment is the stack name and must be a lower-case letter followed by lower-case letters or digits (no '-': names shared by environments join it with the organization), at most ${ENV_NAME_MAX} characters; got "${env}"`);
+        add("(stack name)", `the environment is the stack name and must be a DNS-1123 label without '-' (a lower-case letter, then lower-case letters or digits: names shared by environments join it with the organization's), at most ${ENV_NAME_MAX} characters; got "${env}"`);
     }
     if (!raw || typeof raw !== "object") {
         return problems;
