@@ -121,6 +121,18 @@ export function vaultName(...parts: string[]): string {
     return check(fitWithHash(parts.join(SHARED_NAME_SEPARATOR), 128), VAULT_PATH_SEGMENT, 128, "Vault name");
 }
 
+/** KMS alias names: ≤ 256 of [a-zA-Z0-9/_-] after `alias/` (and not `alias/aws/`). */
+export const KMS_ALIAS_MAX = 256;
+const KMS_ALIAS = /^alias\/[a-zA-Z0-9/_-]+$/;
+
+/**
+ * The alias of an organization's secrets key, `alias/postgres-access/{env}/{org}`: '/' occurs in neither
+ * part, so it is unique per (environment, organization) in the account.
+ */
+export function organizationKeyAlias(env: string, org: string): string {
+    return check(`alias/postgres-access/${env}/${org}`, KMS_ALIAS, KMS_ALIAS_MAX, "KMS alias");
+}
+
 /** Everything postgres-access names for one organization and environment. */
 export interface OrganizationNames {
     /** Kubernetes namespace (the organization's name). */
