@@ -38,6 +38,21 @@ function accepted(t: Triple): boolean {
         && derivedNameProblems(t.env, [{ name: t.org, path: "o", apps: [{ name: t.app, path: "a", isDefaultApp: t.isDefaultApp }] }], [], true).length === 0;
 }
 
+/**
+ * Two triples cut from one token sequence at different places (org = tokens before the environment token,
+ * app = tokens after it): joined with '-', both spell the same string, the ambiguity to rule out.
+ */
+const sameSpelling: fc.Arbitrary<[Triple, Triple]> = fc
+    .array(fc.constantFrom("a", "x", "dev", "qa", "prod", "db"), { minLength: 3, maxLength: 7 })
+    .chain((tokens) => fc.tuple(fc.constant(tokens), fc.integer({ min: 1, max: tokens.length - 2 }), fc.integer({ min: 1, max: tokens.length - 2 }), fc.boolean(), fc.boolean()))
+    .map(([tokens, i, j, d1, d2]) => {
+        const cut = (k: number, isDefaultApp: boolean): Triple => {
+            const org = tokens.slice(0, k).join("-");
+            return { env: tokens[k], org, app: isDefaultApp ? org : tokens.slice(k + 1).join("-"), isDefaultApp };
+        };
+        return [cut(i, d1), cut(j, d2)];
+    });
+
 const runs = { numRuns: 3000 };
 
 describe("names shared across environments", () => {
@@ -47,9 +62,14 @@ describe("names shared across environments", () => {
         for (const system of Object.keys(dev)) assert.notStrictEqual(dev[system], qa[system], system);
     });
 
-    for (const [what, name, env] of [["random", randomName, randomEnv], ["token-built", tokenName, tokenEnv]] as const) {
+    const pairs: [string, fc.Arbitrary<[Triple, Triple]>][] = [
+        ["random", fc.tuple(triple(randomName, randomEnv), triple(randomName, randomEnv))],
+        ["token-built", fc.tuple(triple(tokenName, tokenEnv), triple(tokenName, tokenEnv))],
+        ["same-spelling (one token sequence cut at two places)", sameSpelling],
+    ];
+    for (const [what, pair] of pairs) {
         it(`never coincide for two distinct ${what} triples, in any system`, () => {
-            fc.assert(fc.property(triple(name, env), triple(name, env), (t1, t2) => {
+            fc.assert(fc.property(pair, ([t1, t2]) => {
                 fc.pre(accepted(t1) && accepted(t2));
                 const sameApp = t1.env === t2.env && t1.org === t2.org && t1.app === t2.app;
                 const a = sharedNames(t1);
