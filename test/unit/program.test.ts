@@ -243,7 +243,9 @@ describe("program: dev stack settings flow from config (up)", function () {
             for (const rule of egress) {
                 for (const peer of rule.to) {
                     const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
-                    assert.ok(ns === undefined || ["kube-system", "postgres"].includes(ns), `${org.name} may not reach namespace ${ns}`);
+                    // Vault's namespace only from organizations whose pods run the Vault agent
+                    const allowed = ["kube-system", "postgres", ...(org.apps.some((a) => a.delivery === "vault-agent") ? [config.vault!.kubernetesNamespace] : [])];
+                    assert.ok(ns === undefined || allowed.includes(ns), `${org.name} may not reach namespace ${ns}`);
                 }
             }
         }
