@@ -555,8 +555,15 @@ export function pemFieldProblems(raw: any, now: Date, projectDir: string): { pro
  */
 export function parseStackConfig(raw: unknown, env: string, options: ParseOptions = {}): StackConfig {
     const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
-    const pems = pemFieldProblems(raw, options.now ?? runTime(), options.projectDir ?? process.cwd());
-    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env), ...pems.problems];
+    let now = options.now;
+    const clockProblems: ConfigProblem[] = [];
+    try {
+        now ??= runTime();
+    } catch (err) {
+        clockProblems.push({ path: "(POSTGRES_ACCESS_NOW)", message: (err as Error).message });
+    }
+    const pems = now ? pemFieldProblems(raw, now, options.projectDir ?? process.cwd()) : { problems: [] };
+    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env), ...clockProblems, ...pems.problems];
     const seen = new Set<string>();
     const unique = problems.filter((p) => {
         const key = `${p.path}\u0000${p.message}`;

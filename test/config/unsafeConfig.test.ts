@@ -113,6 +113,8 @@ describe("PEM inputs are parsed as certificates", () => {
         process.env.POSTGRES_ACCESS_NOW = "2200-01-01T00:00:00Z";
         try {
             assert.ok(problemsOf(() => withBundle(ca.certPem)).some((p) => /expired/.test(p)));
+            process.env.POSTGRES_ACCESS_NOW = "yesterday";
+            assert.ok(problemsOf(() => withBundle(ca.certPem)).some((p) => /^\(POSTGRES_ACCESS_NOW\): .*not an RFC 3339 time/.test(p)), "a config error, not a crash");
         } finally {
             if (saved === undefined) delete process.env.POSTGRES_ACCESS_NOW;
             else process.env.POSTGRES_ACCESS_NOW = saved;
