@@ -249,6 +249,8 @@ export interface NamedOrganization {
  * exist on every server.
  *
  * @param reservedRoles roles postgres-access itself creates or connects as (the admin, Vault's admin).
+ * @param rds the server is RDS: roles starting with `rds_` (an organization `rds` with an app `iam` would
+ *   get `rds_iam`, RDS's IAM-authentication role) and the database `rdsadmin` are refused too.
  */
 export function derivedNameProblems(env: string, organizations: NamedOrganization[], reservedRoles: string[] = [], rds = false): { path: string; message: string }[] {
     const problems: { path: string; message: string }[] = [];
