@@ -27,8 +27,23 @@ const IAM_ROLE_NAME = /^[\w+=,.@-]+$/;
 const RDS_IDENTIFIER = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const VAULT_PATH_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-/** Pattern every organization, app and environment name must match (a DNS-1123 label). */
+/** Pattern every organization and app name must match (a DNS-1123 label). */
 export const NAME_PATTERN = DNS_LABEL;
+
+/**
+ * Pattern of an environment (stack) name: a letter, then letters and digits, no '-'. Without a '-' in the
+ * environment, `{org}-{env}-database-credentials` (the seed's Secrets Manager name) splits back into its
+ * organization and environment at the last '-', so it is unique across environments of one AWS account.
+ */
+export const ENV_NAME_PATTERN = /^[a-z][a-z0-9]*$/;
+/** Longest environment (stack) name. */
+export const ENV_NAME_MAX = 20;
+
+/**
+ * Joins the parts of names that several environments share (one Vault, one AWS account): organization,
+ * environment and app names never contain it (they are DNS labels), so joined names never collide.
+ */
+export const SHARED_NAME_SEPARATOR = "_";
 
 /** First 8 hex digits of SHA-256(text). */
 export function shortHash(text: string): string {
@@ -86,9 +101,12 @@ export function pgIdentifier(...parts: string[]): string {
     return fitted;
 }
 
-/** An IAM role name, ≤ 64. */
+/**
+ * An IAM role name, ≤ 64: parts joined with `_`; a longer name is shortened to a prefix plus `-` and its
+ * hash, so a shortened name (ending in `-<8 hex>`) never equals an unshortened one (ending in `_<part>`).
+ */
 export function iamRoleName(...parts: string[]): string {
-    return check(fitWithHash(parts.join("-"), IAM_ROLE_NAME_MAX), IAM_ROLE_NAME, IAM_ROLE_NAME_MAX, "IAM role name");
+    return check(fitWithHash(parts.join(SHARED_NAME_SEPARATOR), IAM_ROLE_NAME_MAX), IAM_ROLE_NAME, IAM_ROLE_NAME_MAX, "IAM role name");
 }
 
 /** An RDS DB instance (or subnet/parameter group) identifier, ≤ 63, starting with a letter. */
@@ -98,9 +116,21 @@ export function rdsIdentifier(...parts: string[]): string {
     return check(fitWithHash(name, RDS_IDENTIFIER_MAX), RDS_IDENTIFIER, RDS_IDENTIFIER_MAX, "RDS identifier");
 }
 
-/** A Vault path segment or role name. */
+/** A Vault path segment, policy or role name: parts joined with `_` (which no part contains). */
 export function vaultName(...parts: string[]): string {
-    return check(fitWithHash(parts.join("-"), 128), VAULT_PATH_SEGMENT, 128, "Vault name");
+    return check(fitWithHash(parts.join(SHARED_NAME_SEPARATOR), 128), VAULT_PATH_SEGMENT, 128, "Vault name");
+}
+
+/** KMS alias names: ≤ 256 of [a-zA-Z0-9/_-] after `alias/` (and not `alias/aws/`). */
+export const KMS_ALIAS_MAX = 256;
+const KMS_ALIAS = /^alias\/[a-zA-Z0-9/_-]+$/;
+
+/**
+ * The alias of an organization's secrets key, `alias/postgres-access/{env}/{org}`: '/' occurs in neither
+ * part, so it is unique per (environment, organization) in the account.
+ */
+export function organizationKeyAlias(env: string, org: string): string {
+    return check(`alias/postgres-access/${env}/${org}`, KMS_ALIAS, KMS_ALIAS_MAX, "KMS alias");
 }
 
 /** Everything postgres-access names for one organization and environment. */
@@ -146,20 +176,30 @@ export interface AppNames {
     secret: string;
     /** SecretProviderClass name (csi delivery). */
     secretProviderClass: string;
-    /** AWS Secrets Manager secret name. */
+    /**
+     * AWS Secrets Manager secret name (shared by every environment of the account): `{org}-{env}-database-credentials`
+     * for an organization's default app, `{org}_{env}_{app}_database-credentials` for a named app.
+     */
     secretsManagerSecret: string;
-    /** IAM role for the app's ServiceAccount (IRSA). */
+    /** IAM role for the app's ServiceAccount (IRSA), shared by the account's environments: `{org}_{env}_{app}_db`. */
     iamRole: string;
-    /** Vault database role (static or dynamic) and policy / Kubernetes auth role name. */
+    /** Vault policy and Kubernetes auth role (shared by every environment of one Vault), database role: `{org}_{env}_{app}`. */
     vaultRole: string;
 }
 
 /**
+ * Names shared across environments (Vault policy and Kubernetes auth role, IAM role, Secrets Manager secret)
+ * join organization, environment and app with `_`, which none of them contains, so two different
+ * (environment, organization, app) triples never give the same name. The default app's Secrets Manager name
+ * keeps the seed's `{org}-{env}-database-credentials`: an environment has no '-' (`ENV_NAME_PATTERN`), so it
+ * splits back at its last '-', and it has no `_`, so it never equals a named app's.
+ *
  * @param isDefaultApp true when the organization declares no apps and gets one named after itself; its
  *   Secrets Manager secret then uses the seed's `{org}-{env}-database-credentials` pattern.
  */
 export function appNames(org: string, app: string, env: string, isDefaultApp: boolean): AppNames {
-    const sm = isDefaultApp ? `${org}-${env}-database-credentials` : `${org}-${env}-${app}-database-credentials`;
+    const sep = SHARED_NAME_SEPARATOR;
+    const sm = isDefaultApp ? `${org}-${env}-database-credentials` : `${org}${sep}${env}${sep}${app}${sep}database-credentials`;
     if (!SECRETS_MANAGER_NAME.test(sm) || sm.length > SECRETS_MANAGER_NAME_MAX) {
         throw new Error(`derived Secrets Manager name "${sm}" is not valid`);
     }
@@ -176,8 +216,20 @@ export function appNames(org: string, app: string, env: string, isDefaultApp: bo
 
 /** Databases every PostgreSQL server already has; an organization cannot be given one of them. */
 export const EXISTING_DATABASES = ["postgres", "template0", "template1"];
+/** Databases RDS adds (its management database). */
+export const RDS_EXISTING_DATABASES = ["rdsadmin"];
 /** PostgreSQL refuses to create roles whose names start with this. */
 export const RESERVED_ROLE_PREFIX = "pg_";
+
+/**
+ * Why RDS would refuse (or already has) a role of this name, or undefined: RDS reserves the `rds_` prefix
+ * (rds_superuser, rds_iam, rds_replication, ...) and its own `rdsadmin` and `rdsrepladmin` logins.
+ */
+export function rdsReservedRoleProblem(role: string): string | undefined {
+    if (role.startsWith("rds_")) return `"${role}" starts with "rds_", which RDS reserves for its own roles (rds_superuser, rds_iam, ...)`;
+    if (role === "rdsadmin" || role === "rdsrepladmin") return `"${role}" is a login RDS reserves for itself`;
+    return undefined;
+}
 
 /** An organization as the config declares it, with the config paths problems are reported at. */
 export interface NamedOrganization {
@@ -197,9 +249,23 @@ export interface NamedOrganization {
  * exist on every server.
  *
  * @param reservedRoles roles postgres-access itself creates or connects as (the admin, Vault's admin).
+ * @param rds the server is RDS: roles starting with `rds_` (an organization `rds` with an app `iam` would
+ *   get `rds_iam`, RDS's IAM-authentication role) and the database `rdsadmin` are refused too.
  */
-export function derivedNameProblems(env: string, organizations: NamedOrganization[], reservedRoles: string[] = []): { path: string; message: string }[] {
+export function derivedNameProblems(env: string, organizations: NamedOrganization[], reservedRoles: string[] = [], rds = false): { path: string; message: string }[] {
     const problems: { path: string; message: string }[] = [];
+    const existingDatabases = rds ? [...EXISTING_DATABASES, ...RDS_EXISTING_DATABASES] : EXISTING_DATABASES;
+    const rdsReserved = (role: string, path: string, what: string) => {
+        const problem = rds ? rdsReservedRoleProblem(role) : undefined;
+        if (problem) problems.push({ path, message: `its ${what} ${problem}; rename it` });
+    };
+    const appNamesOrUndefined = (org: string, app: string, e: string, isDefault: boolean) => {
+        try {
+            return appNames(org, app, e, isDefault);
+        } catch {
+            return undefined;
+        }
+    };
     const owners = new Map<string, string>();
     const claim = (system: string, name: string, path: string, what: string) => {
         const key = `${system}\u0000${name}`;
@@ -231,8 +297,8 @@ export function derivedNameProblems(env: string, organizations: NamedOrganizatio
             problems.push({ path: `${org.path}.name`, message: `${(err as Error).message} (it names the organization's PostgreSQL database and roles)` });
             continue;
         }
-        if (EXISTING_DATABASES.includes(names.database)) {
-            problems.push({ path: `${org.path}.name`, message: `its database "${names.database}" already exists on every PostgreSQL server` });
+        if (existingDatabases.includes(names.database)) {
+            problems.push({ path: `${org.path}.name`, message: `its database "${names.database}" already exists on every ${rds ? "RDS " : ""}PostgreSQL server` });
         }
         if (names.ownerRole.startsWith(RESERVED_ROLE_PREFIX)) {
             problems.push({ path: `${org.path}.name`, message: `its roles ("${names.ownerRole}", ...) would start with "${RESERVED_ROLE_PREFIX}", which PostgreSQL reserves` });
@@ -242,6 +308,13 @@ export function derivedNameProblems(env: string, organizations: NamedOrganizatio
         for (const level of ["owner", "readwrite", "readonly"] as const) {
             const role = names[`${level}Role`];
             claim("PostgreSQL role", role, `${org.path}.name`, `the ${level} group role of organization "${org.name}"`);
+        }
+        // Every role of an organization starts with its database name and '_', so one report says it all.
+        const rdsRoleProblem = rds ? rdsReservedRoleProblem(names.ownerRole) : undefined;
+        if (rdsRoleProblem) {
+            const login = org.apps[0] ? appNamesOrUndefined(org.name, org.apps[0].name, env, org.apps[0].isDefaultApp)?.loginRole : undefined;
+            problems.push({ path: `${org.path}.name`, message: `its roles ("${names.ownerRole}"${login ? `, the login "${login}"` : ""}, ...) would start with "rds_", which RDS reserves for its own roles (rds_superuser, rds_iam, ...); rename the organization` });
+            continue;
         }
         for (const app of org.apps) {
             let n: AppNames;
@@ -253,6 +326,7 @@ export function derivedNameProblems(env: string, organizations: NamedOrganizatio
             }
             const who = `used by app "${app.name}" of organization "${org.name}"`;
             claim("PostgreSQL role", n.loginRole, `${app.path}.name`, `the login ${who}`);
+            rdsReserved(n.loginRole, `${app.path}.name`, "login");
             claim("Vault role", n.vaultRole, `${app.path}.name`, who);
             claim("IAM role", n.iamRole, `${app.path}.name`, who);
             claim("Secrets Manager secret", n.secretsManagerSecret, `${app.path}.name`, who);

@@ -24,8 +24,8 @@ export interface OrganizationArgs {
     databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<string[]> };
     /** Shared AWS and Vault pieces, present when configured. */
     platform: AppPlatform;
-    /** Egress to Vault (CIDR blocks and port), for namespaces with vault-agent apps. */
-    vaultEgress?: { cidrBlocks: string[]; port: number }[];
+    /** Egress to Vault (its namespace and/or CIDR blocks, and port), for namespaces with vault-agent apps (`vaultAgentEgress`). */
+    vaultEgress?: { namespace?: string; cidrBlocks?: string[]; port: number }[];
 }
 
 /**

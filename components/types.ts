@@ -34,6 +34,10 @@ export interface AppSpec {
      * vars (default true); false keeps them in the pod's CSI volume only.
      */
     syncSecret?: boolean;
+    /** delivery vault-agent: uid of the app's container; the agent runs as it and owns the 0400 file (absent: agent-run-as-same-user). */
+    runAsUser?: number;
+    /** delivery vault-agent: gid the agent runs as (default runAsUser). */
+    runAsGroup?: number;
 }
 
 /** One organization (tenant), as the components receive it. */

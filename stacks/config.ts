@@ -4,7 +4,8 @@
  * `organizations[1].apps[0].access: expected one of "owner" | "readwrite" | "readonly"`.
  */
 import { z } from "zod";
-import { NAME_PATTERN, NamedOrganization, derivedNameProblems } from "../components/naming";
+import { ENV_NAME_MAX, ENV_NAME_PATTERN, NAME_PATTERN, NamedOrganization, derivedNameProblems, rdsReservedRoleProblem } from "../components/naming";
+import { pemBundleProblems, readPemFile, runTime } from "./certificateBundle";
 import { VAULT_TOKEN_MAX_TTL } from "../components/vault/vaultPolicies";
 
 /** Why a dynamic lease cannot outlive a day. */
@@ -118,7 +119,11 @@ const cron = z
 const vaultMountPath = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*(\/[A-Za-z0-9_-]+)*$/, { error: "expected a Vault mount path such as database-prod or teams/database (no leading, trailing or double slash)" });
 
 
-const pem = z.string().regex(/-----BEGIN CERTIFICATE-----/, { error: "expected a PEM certificate bundle" });
+/** PEM certificates; parsed (each certificate, validity, CA) by `pemFieldProblems` below. */
+const pem = z.string({ error: "expected a PEM certificate bundle (a string)" });
+
+/** Where to fetch the RDS CA bundles (the plan cannot: no network). */
+export const RDS_CA_BUNDLE_HELP = "download the bundle of the instance's region, e.g. `curl -fsSo certs/rds-eu-west-1-bundle.pem https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem` (or global/global-bundle.pem), and set database.rds.caBundleFile to that path";
 
 const resourcesSchema = z.strictObject({
     requests: z.strictObject({ cpu: quantity.default("250m"), memory: quantity.default("512Mi") }).prefault({}),
@@ -168,8 +173,10 @@ const rdsSchema = z.strictObject({
     iamDatabaseAuthentication: z.boolean({ error: "expected true or false" }).default(false),
     /** Bump to generate and set a new master password (RandomPassword keepers + passwordWoVersion). */
     masterPasswordVersion: positiveInt("version", 1, 1000000).default(1),
-    /** PEM bundle of the RDS CAs apps verify against with tls: verify-full (the global bundle). */
+    /** PEM bundle of the RDS CAs apps verify against with tls: verify-full (the region's or the global bundle). */
     caBundlePem: pem.optional(),
+    /** The same bundle as a file, relative to the project directory (e.g. certs/rds-eu-west-1-bundle.pem); instead of caBundlePem. */
+    caBundleFile: z.string({ error: "expected a file path" }).min(1).optional(),
 });
 
 const adminEndpointSchema = z.strictObject({
@@ -177,6 +184,9 @@ const adminEndpointSchema = z.strictObject({
     host: z.string({ error: "expected a host name" }).min(1),
     port: positiveInt("TCP port", 1, 65535).default(5432),
 });
+
+/** A DNS name (dot-separated DNS-1123 labels), as the trust domain must be: it ends the SVIDs' DNS names. */
+const TRUST_DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const spiffeSchema = z.strictObject({
     trustDomain: z.string().regex(/^[a-z0-9._-]+$/, { error: "expected a SPIFFE trust domain such as example.org" }),
@@ -213,8 +223,13 @@ const vaultSchema = z.strictObject({
     defaultTtl: positiveInt("seconds", 60).default(3600),
     maxTtl: positiveInt(TTL_LIMIT, 60, VAULT_TOKEN_MAX_TTL).default(86400),
     staticRotationPeriod: positiveInt("seconds", 300).default(86400),
-    /** Where Vault is, for the egress rule of namespaces whose pods run the Vault agent (vault-agent delivery). */
+    /**
+     * Where Vault is when it runs outside the cluster, for the egress rule of namespaces whose pods run the
+     * Vault agent (vault-agent delivery); required then. Address blocks of Vault's endpoints, not a Service CIDR.
+     */
     egressCidrBlocks: z.array(cidr).default([]),
+    /** TCP port the agents reach Vault on (egress rule): default the port of `address`, else 8200 in-cluster (the pods' port) or 443. */
+    egressPort: positiveInt("TCP port", 1, 65535).optional(),
     /**
      * The namespace Vault runs in when it runs in this cluster: the in-cluster server's NetworkPolicy admits
      * it on 5432, since Vault logs in to rotate passwords and create users.
@@ -257,6 +272,14 @@ const appSchema = z.strictObject({
     maxTtl: positiveInt(TTL_LIMIT, 60, VAULT_TOKEN_MAX_TTL).optional(),
     /** delivery csi: also sync the credentials into a Kubernetes Secret for env vars (default true). */
     syncSecret: z.boolean({ error: "expected true or false" }).optional(),
+    /**
+     * delivery vault-agent: the uid the app's container runs as; the agent then runs as it and writes the
+     * file (mode 0400) as its owner. Absent: the agent takes the uid of the pod's first container
+     * (`agent-run-as-same-user`), whose securityContext.runAsUser must then be set.
+     */
+    runAsUser: positiveInt("uid, not 0", 1, 2147483647).optional(),
+    /** delivery vault-agent: the gid the agent runs as (default: runAsUser). */
+    runAsGroup: positiveInt("gid, not 0", 1, 2147483647).optional(),
 });
 
 const organizationSchema = z.strictObject({
@@ -342,8 +365,8 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
 export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const add = (path: string, message: string) => problems.push({ path, message });
-    if (!NAME_PATTERN.test(env) || env.length > 20) {
-        add("(stack name)", `the environment is the stack name and must be a DNS-1123 label of at most 20 characters; got "${env}"`);
+    if (!ENV_NAME_PATTERN.test(env) || env.length > ENV_NAME_MAX) {
+        add("(stack name)", `the environment is the stack name and must be a DNS-1123 label without '-' (a lower-case letter, then lower-case letters or digits: names shared by environments join it with the organization's), at most ${ENV_NAME_MAX} characters; got "${env}"`);
     }
     if (!raw || typeof raw !== "object") {
         return problems;
@@ -356,7 +379,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         if (db.rds === undefined) add("database.rds", "is required when database.engine is \"rds\" (vpcId, subnetIds, ...)");
         if (!hasAws) add("aws", "is required when database.engine is \"rds\" (region, EKS OIDC provider)");
         if (db.tls === "mtls") add("database.tls", "\"mtls\" needs client certificates in pg_hba, which RDS does not allow; use \"verify-full\" (and IAM database authentication, database.rds.iamDatabaseAuthentication) on RDS, or engine \"statefulset\"");
-        if (db.tls === "verify-full" && db.rds && db.rds.caBundlePem === undefined) add("database.rds.caBundlePem", "is required with tls \"verify-full\" on RDS: the RDS CA bundle (global-bundle.pem from https://truststore.pki.rds.amazonaws.com) that travels with the credentials");
+        if (db.tls === "verify-full" && db.rds && db.rds.caBundlePem === undefined && db.rds.caBundleFile === undefined) add("database.rds.caBundlePem", `is required with tls "verify-full" on RDS (or caBundleFile): the RDS CA bundle that travels with the credentials; ${RDS_CA_BUNDLE_HELP}`);
         if (db.statefulset !== undefined) add("database.statefulset", "only applies to engine \"statefulset\"; remove it or set database.engine to \"statefulset\"");
         const rds = db.rds && typeof db.rds === "object" ? db.rds : undefined;
         if (rds) {
@@ -368,6 +391,8 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             });
             const allocated = typeof rds.allocatedStorage === "number" ? rds.allocatedStorage : 20;
             if (typeof rds.maxAllocatedStorage === "number" && rds.maxAllocatedStorage < allocated) add("database.rds.maxAllocatedStorage", `must be at least allocatedStorage (${allocated})`);
+            if (rds.caBundlePem !== undefined && rds.caBundleFile !== undefined) add("database.rds.caBundleFile", "set either caBundlePem or caBundleFile, not both");
+            if (typeof rds.masterUsername === "string" && rdsReservedRoleProblem(rds.masterUsername)) add("database.rds.masterUsername", `${rdsReservedRoleProblem(rds.masterUsername)}; choose another`);
             if (rds.deletionProtection !== false && rds.skipFinalSnapshot === true) add("database.rds.skipFinalSnapshot", "a deletion-protected instance keeps its final snapshot; set deletionProtection: false too (throw-away environments only)");
             if (rds.deletionProtection !== false && typeof rds.backupRetentionDays === "number" && rds.backupRetentionDays < 7) add("database.rds.backupRetentionDays", "a deletion-protected instance keeps at least 7 days of backups; shorter only for throw-away environments (deletionProtection: false)");
             const subnets: unknown[] = Array.isArray(rds.subnetIds) ? rds.subnetIds : [];
@@ -379,6 +404,11 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
     if (engine === "statefulset") {
         if (db.rds !== undefined) add("database.rds", "only applies to engine \"rds\"; remove it or set database.engine to \"rds\"");
         if (db.tls === "mtls" && db.spiffe === undefined) add("database.spiffe", "is required when database.tls is \"mtls\" (trustDomain of the SPIRE installation)");
+        if (db.tls === "mtls" && db.adminEndpoint === undefined) add("database.adminEndpoint", "is required with tls \"mtls\": the server's pg_hba admits the admin login from loopback only, so `pulumi up` reaches it through `kubectl port-forward` (host localhost, port 15432 for example)");
+        const serverNs = db.statefulset?.namespace;
+        if (typeof serverNs === "string" && (RESERVED_NAMESPACES.includes(serverNs) || serverNs.startsWith("kube-"))) {
+            add("database.statefulset.namespace", `"${serverNs}" is a reserved Kubernetes namespace (default, kube-*); the server gets its own namespace, such as "postgres"`);
+        }
         const resources = db.statefulset?.resources;
         for (const kind of ["cpu", "memory"] as const) {
             const request = resources?.requests?.[kind] ?? DEFAULT_STATEFULSET.resources.requests[kind];
@@ -397,10 +427,20 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
         }
     }
     if (db.spiffe !== undefined && db.tls !== "mtls") add("database.spiffe", "only applies when database.tls is \"mtls\"");
+    const trustDomain = db.spiffe?.trustDomain;
+    if (typeof trustDomain === "string" && !TRUST_DOMAIN.test(trustDomain)) {
+        add("database.spiffe.trustDomain", `"${trustDomain}" is not usable: it ends every certificate's DNS name (<app>.<org>.pg.<trustDomain>), so it must be a DNS name: lower-case letters, digits and '-' in dot-separated labels (no '_'), such as example.org`);
+    }
     const usesVault = (Array.isArray(raw.organizations) ? raw.organizations : []).some((org: any) =>
         (Array.isArray(org?.apps) ? org.apps : [org]).some((app: any) => typeof app?.credentials === "string" && app.credentials.startsWith("vault-")));
     if (engine === "statefulset" && hasVault && usesVault && raw.vault && typeof raw.vault === "object" && raw.vault.kubernetesNamespace === undefined) {
         add("vault.kubernetesNamespace", "is required when Vault manages logins of the in-cluster server: Vault must run in this cluster to reach it (the server's Service is cluster-internal), and its namespace must be admitted by the server's NetworkPolicy");
+    }
+    const usesVaultAgent = (Array.isArray(raw.organizations) ? raw.organizations : []).some((org: any) =>
+        (Array.isArray(org?.apps) ? org.apps : []).some((app: any) => app?.delivery === "vault-agent"));
+    if (usesVaultAgent && hasVault && raw.vault && typeof raw.vault === "object" && raw.vault.kubernetesNamespace === undefined
+        && !(Array.isArray(raw.vault.egressCidrBlocks) && raw.vault.egressCidrBlocks.length > 0)) {
+        add("vault.egressCidrBlocks", "is required when apps use delivery \"vault-agent\" and Vault runs outside the cluster (no vault.kubernetesNamespace): the agent in each pod must reach Vault, and the namespace denies all other egress; list the address blocks of Vault's endpoints (not a Service CIDR, which network plugins match after translation)");
     }
     if (hasVault && raw.vault && typeof raw.vault === "object") {
         const { defaultTtl, maxTtl } = raw.vault;
@@ -448,6 +488,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             if (typeof app.name === "string") {
                 if (appNames.has(app.name)) add(`${appPath}.name`, `duplicate app "${app.name}" in organization "${org.name}" (also apps[${appNames.get(app.name)}])`);
                 else appNames.set(app.name, j);
+                if (app.name === "default") add(`${appPath}.name`, "\"default\" would be the app's ServiceAccount, which is the namespace's default one: every pod that names no ServiceAccount would get this app's IAM role and Vault login; choose another name");
             }
             const credentials: string = app.credentials ?? "kubernetes";
             const allowed = DELIVERY_FOR_CREDENTIALS[credentials as CredentialSource];
@@ -461,6 +502,9 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             if (staticOnly.length && credentials !== "vault-static") add(`${appPath}.${staticOnly[0]}`, "only applies to credentials \"vault-static\"");
             if (app.rotationPeriod !== undefined && app.rotationSchedule !== undefined) add(`${appPath}.rotationSchedule`, "set either rotationPeriod or rotationSchedule (+ rotationWindow), not both");
             if (app.rotationWindow !== undefined && app.rotationSchedule === undefined) add(`${appPath}.rotationWindow`, "only applies together with rotationSchedule");
+            for (const key of ["runAsUser", "runAsGroup"]) {
+                if (app[key] !== undefined && app.delivery !== "vault-agent") add(`${appPath}.${key}`, "only applies to delivery \"vault-agent\"");
+            }
             if (app.syncSecret !== undefined && (app.delivery ?? DELIVERY_FOR_CREDENTIALS[credentials as CredentialSource]?.[0]) !== "csi") add(`${appPath}.syncSecret`, "only applies to delivery \"csi\"");
             const ttlKeys = ["defaultTtl", "maxTtl"].filter((k) => app[k] !== undefined);
             if (ttlKeys.length && credentials !== "vault-dynamic") add(`${appPath}.${ttlKeys[0]}`, "only applies to credentials \"vault-dynamic\"");
@@ -491,9 +535,9 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             : [{ name: org.name, path: `organizations[${i}]`, isDefaultApp: true }];
         named.push({ name: org.name, path: `organizations[${i}]`, apps });
     });
-    if (NAME_PATTERN.test(env) && env.length <= 20) {
+    if (ENV_NAME_PATTERN.test(env) && env.length <= ENV_NAME_MAX) {
         const reservedRoles = typeof db.rds?.masterUsername === "string" ? [db.rds.masterUsername] : [];
-        problems.push(...derivedNameProblems(env, named, reservedRoles));
+        problems.push(...derivedNameProblems(env, named, reservedRoles, engine === "rds"));
     }
     if (usesSecretsManager && hasAws && raw.aws && typeof raw.aws === "object" && !(Array.isArray(raw.aws.platformAdminRoleArns) && raw.aws.platformAdminRoleArns.length > 0)) {
         add("aws.platformAdminRoleArns", "list at least the IAM role that runs `pulumi up`: each secret's resource policy denies every principal but its app and these roles, so without it the deployer locks itself out");
@@ -501,13 +545,54 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
     return problems;
 }
 
+/** Options of `parseStackConfig`. */
+export interface ParseOptions {
+    /** The time certificates must be valid at (default: `POSTGRES_ACCESS_NOW` or the clock). */
+    now?: Date;
+    /** Directory `database.rds.caBundleFile` is relative to (default: the working directory, the project's under Pulumi). */
+    projectDir?: string;
+}
+
+/**
+ * Every PEM input parsed (`certificateBundle.ts`): each certificate of a bundle readable, valid at `now`, a CA.
+ * Returns the problems and the RDS bundle read from `database.rds.caBundleFile`, if any.
+ */
+export function pemFieldProblems(raw: any, now: Date, projectDir: string): { problems: ConfigProblem[]; rdsBundleFromFile?: string } {
+    const problems: ConfigProblem[] = [];
+    const check = (path: string, pem: unknown) => {
+        if (typeof pem === "string") for (const message of pemBundleProblems(pem, now, true)) problems.push({ path, message });
+    };
+    const rds = raw?.database?.rds;
+    check("database.rds.caBundlePem", rds?.caBundlePem);
+    check("vault.caCertPem", raw?.vault?.caCertPem);
+    check("database.spiffe.trustBundlePem", raw?.database?.spiffe?.trustBundlePem);
+    let rdsBundleFromFile: string | undefined;
+    if (typeof rds?.caBundleFile === "string" && rds.caBundleFile !== "") {
+        const { pem, problem } = readPemFile(rds.caBundleFile, projectDir);
+        if (problem) problems.push({ path: "database.rds.caBundleFile", message: `${problem}; ${RDS_CA_BUNDLE_HELP}` });
+        else {
+            check("database.rds.caBundleFile", pem);
+            rdsBundleFromFile = pem;
+        }
+    }
+    return { problems, rdsBundleFromFile };
+}
+
 /**
  * Validates raw stack config (as read from `postgres-access:*` keys) and applies defaults.
  * Throws a ConfigError listing every problem with its path.
  */
-export function parseStackConfig(raw: unknown, env: string): StackConfig {
+export function parseStackConfig(raw: unknown, env: string, options: ParseOptions = {}): StackConfig {
     const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
-    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env)];
+    let now = options.now;
+    const clockProblems: ConfigProblem[] = [];
+    try {
+        now ??= runTime();
+    } catch (err) {
+        clockProblems.push({ path: "(POSTGRES_ACCESS_NOW)", message: (err as Error).message });
+    }
+    const pems = now ? pemFieldProblems(raw, now, options.projectDir ?? process.cwd()) : { problems: [] };
+    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env), ...clockProblems, ...pems.problems];
     const seen = new Set<string>();
     const unique = problems.filter((p) => {
         const key = `${p.path}\u0000${p.message}`;
@@ -517,9 +602,10 @@ export function parseStackConfig(raw: unknown, env: string): StackConfig {
         throw new ConfigError(unique);
     }
     const data = parsed.data;
+    const rds = data.database.rds && pems.rdsBundleFromFile !== undefined ? { ...data.database.rds, caBundlePem: pems.rdsBundleFromFile } : data.database.rds;
     return {
         env,
-        database: data.database,
+        database: { ...data.database, rds },
         aws: data.aws,
         vault: data.vault ? { ...data.vault, mount: data.vault.mount ?? `database-${env}` } : undefined,
         organizations: data.organizations.map((org) => ({

@@ -21,6 +21,7 @@ import * as vault from "@pulumi/vault";
 import { VaultAppPlatform } from "../components/vault/vaultPlatform";
 import { VaultDatabaseEngine, VaultOrganizationSpec } from "../components/vault/vaultDatabaseEngine";
 import { checkedAgainstPreviousDeployment, deploymentRecord } from "./previousDeployment";
+import { vaultAgentEgress } from "../components/kubernetes/vaultDelivery";
 
 /**
  * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys
@@ -224,9 +225,7 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         spiffe: config.database.tls === "mtls" ? config.database.spiffe : undefined,
         vault: createVaultPlatform(config, server, postgresProvider),
     };
-    const vaultEgress = config.vault && config.vault.egressCidrBlocks.length
-        ? [{ cidrBlocks: config.vault.egressCidrBlocks, port: Number(new URL(config.vault.address).port || 443) }]
-        : undefined;
+    const vaultEgress = config.vault ? vaultAgentEgress(config.vault) : undefined;
     const databaseEgress = config.database.engine === "statefulset"
         ? { namespace: (config.database.statefulset ?? DEFAULT_STATEFULSET).namespace }
         // RDS: only the instance's subnets (looked up and checked once, by RdsPostgres).

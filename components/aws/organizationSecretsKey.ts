@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsAppPlatform } from "./awsPlatform";
 import { organizationKeyPolicy } from "./policies";
+import { organizationKeyAlias } from "../naming";
 
 export interface OrganizationSecretsKeyArgs {
     /** The organization's name (alias and tags). */
@@ -37,7 +38,7 @@ export class OrganizationSecretsKey extends pulumi.ComponentResource {
             policy,
             tags: { "managed-by": "postgres-access", organization: args.organization, environment: p.env },
         }, child);
-        new aws.kms.Alias(`${name}-alias`, { name: `alias/postgres-access/${p.env}/${args.organization}`, targetKeyId: key.keyId }, child);
+        new aws.kms.Alias(`${name}-alias`, { name: organizationKeyAlias(p.env, args.organization), targetKeyId: key.keyId }, child);
         this.keyArn = key.arn;
         this.keyId = key.keyId;
         this.registerOutputs({ keyArn: this.keyArn });

@@ -36,8 +36,8 @@ export interface OrganizationNamespaceArgs {
      * Egress to it on `databasePort` is the only non-DNS egress the namespace allows.
      */
     databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<string[]> };
-    /** Extra egress (e.g. Vault's address) as CIDR blocks and port; optional. */
-    extraEgress?: { cidrBlocks: string[]; port: number }[];
+    /** Extra egress (e.g. to Vault for vault-agent apps): a namespace and/or CIDR blocks, and a port; optional. */
+    extraEgress?: { namespace?: string; cidrBlocks?: string[]; port: number }[];
 }
 
 /**
@@ -108,7 +108,10 @@ export class OrganizationNamespace extends pulumi.ComponentResource {
                     },
                     { to: databaseTo, ports: [{ protocol: "TCP", port: args.databasePort }] },
                     ...(args.extraEgress ?? []).map((e) => ({
-                        to: e.cidrBlocks.map((cidr) => ({ ipBlock: { cidr } })),
+                        to: [
+                            ...(e.namespace ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": e.namespace } } }] : []),
+                            ...(e.cidrBlocks ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+                        ],
                         ports: [{ protocol: "TCP", port: e.port }],
                     })),
                 ],

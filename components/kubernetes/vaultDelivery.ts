@@ -154,12 +154,37 @@ export function vaultAgentTokenVolume(expirationSeconds = 3600): { name: string;
     };
 }
 
+/** Mode of the rendered credentials file: its owner (the uid the agent runs as) reads it, nobody else. */
+export const VAULT_AGENT_FILE_MODE = "0400";
+
+/** Who the Vault agent runs as, and so who owns the file it renders (mode 0400). */
+export interface VaultAgentIdentity {
+    /**
+     * The uid of the app's container. The agent runs as it (`agent-run-as-user`), so the app owns and can read
+     * the file. Absent: `agent-run-as-same-user`, the injector then takes the uid of the pod's first container,
+     * which must set `securityContext.runAsUser` itself (a pod-level runAsUser does not count; the injector
+     * refuses the pod otherwise, and refuses uid 0).
+     */
+    runAsUser?: number;
+    /** The gid the agent runs as (default: runAsUser). */
+    runAsGroup?: number;
+}
+
 /**
  * Delivery `vault-agent`: the pod annotations the Vault Agent injector reads. They name the token volume
- * from `vaultAgentTokenVolume()`, which the pod spec must carry too.
+ * from `vaultAgentTokenVolume()`, which the pod spec must carry too. The injector's agent runs as uid 100,
+ * gid 1000 unless told otherwise and writes the file with the template's `perms`; the annotations make it run
+ * as the app's own uid (the configured one, or the first container's) so the 0400 file is the app's.
  */
-export function vaultAgentAnnotations(args: { vaultRole: string; secretPath: string; settings: ConnectionSettings; vaultNamespace?: string; authPath: string }): Record<string, string> {
+export function vaultAgentAnnotations(args: { vaultRole: string; secretPath: string; settings: ConnectionSettings; vaultNamespace?: string; authPath: string } & VaultAgentIdentity): Record<string, string> {
     const template = `{{- with secret "${args.secretPath}" -}}\n${databaseUrlTemplate(args.settings, "{{ .Data.username | urlquery }}", "{{ .Data.password | urlquery }}")}\n{{- end }}\n`;
+    const identity: Record<string, string> = args.runAsUser !== undefined
+        ? {
+            "vault.hashicorp.com/agent-run-as-user": String(args.runAsUser),
+            "vault.hashicorp.com/agent-run-as-group": String(args.runAsGroup ?? args.runAsUser),
+            "vault.hashicorp.com/agent-run-as-same-user": "false",
+        }
+        : { "vault.hashicorp.com/agent-run-as-same-user": "true" };
     return {
         "vault.hashicorp.com/agent-inject": "true",
         "vault.hashicorp.com/role": args.vaultRole,
@@ -169,8 +194,32 @@ export function vaultAgentAnnotations(args: { vaultRole: string; secretPath: str
         "vault.hashicorp.com/agent-pre-populate": "true",
         "vault.hashicorp.com/agent-inject-secret-database-url": args.secretPath,
         "vault.hashicorp.com/agent-inject-template-database-url": template,
-        "vault.hashicorp.com/agent-inject-perms-database-url": "0400",
-        "vault.hashicorp.com/agent-run-as-user": "100",
-        "vault.hashicorp.com/agent-run-as-group": "1000",
+        "vault.hashicorp.com/agent-inject-perms-database-url": VAULT_AGENT_FILE_MODE,
+        "vault.hashicorp.com/agent-set-security-context": "true",
+        ...identity,
     };
+}
+
+/** Where the agents of vault-agent apps reach Vault: an egress rule of the organization's namespace. */
+export interface VaultEgress {
+    /** Vault's namespace when it runs in this cluster (matched by `kubernetes.io/metadata.name`). */
+    namespace?: string;
+    /** Vault's address blocks when it runs outside the cluster. */
+    cidrBlocks?: string[];
+    port: number;
+}
+
+/**
+ * The egress rules an organization's namespace needs for its vault-agent apps: to Vault's pods by namespace
+ * (in-cluster: a Service CIDR would not match, network plugins see the pod address after translation) and
+ * to `egressCidrBlocks` (external Vault). The port: `egressPort`, else the port of `address`, else 8200
+ * in-cluster (the Vault pods' port) or 443.
+ */
+export function vaultAgentEgress(vault: { address: string; kubernetesNamespace?: string; egressCidrBlocks: string[]; egressPort?: number }): VaultEgress[] {
+    const addressPort = new URL(vault.address).port;
+    const port = vault.egressPort ?? (addressPort ? Number(addressPort) : vault.kubernetesNamespace ? 8200 : 443);
+    return [
+        ...(vault.kubernetesNamespace ? [{ namespace: vault.kubernetesNamespace, port }] : []),
+        ...(vault.egressCidrBlocks.length ? [{ cidrBlocks: vault.egressCidrBlocks, port }] : []),
+    ];
 }

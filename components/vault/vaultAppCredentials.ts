@@ -142,6 +142,7 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
             case "vault-agent": {
                 this.agentAnnotations = pulumi.all([this.credentialsPath, args.settings]).apply(([p, s]) => vaultAgentAnnotations({
                     vaultRole: args.vaultRole, secretPath: p, settings: s as ConnectionSettings, vaultNamespace: platform.namespace, authPath: platform.kubernetesAuthMount,
+                    runAsUser: app.runAsUser, runAsGroup: app.runAsGroup,
                 }));
                 const tokenVolume = vaultAgentTokenVolume();
                 this.agentTokenVolume = tokenVolume;

@@ -45,7 +45,7 @@ const cases: Case[] = [
     { name: "deletion protection as a string", config: { database: database({}, { deletionProtection: "yes" }), aws, organizations: orgs }, expect: [["database.rds.deletionProtection", /true or false/]] },
     { name: "a misspelt rds field", config: { database: database({}, { multiAZ: true }), aws, organizations: orgs }, expect: [["database.rds", /unknown field "multiAZ"/]] },
     { name: "verify-full without the RDS CA bundle", config: { database: database({ tls: "verify-full" }), aws, organizations: orgs }, expect: [["database.rds.caBundlePem", /RDS CA bundle/]] },
-    { name: "a CA bundle that is not PEM", config: { database: database({ tls: "verify-full" }, { caBundlePem: "global-bundle.pem" }), aws, organizations: orgs }, expect: [["database.rds.caBundlePem", /PEM certificate bundle/]] },
+    { name: "a CA bundle that is not PEM", config: { database: database({ tls: "verify-full" }, { caBundlePem: "global-bundle.pem" }), aws, organizations: orgs }, expect: [["database.rds.caBundlePem", /expected one or more PEM certificates/]] },
     { name: "statefulset settings on rds", config: { database: { ...database(), statefulset: {} }, aws, organizations: orgs }, expect: [["database.statefulset", /only applies to engine "statefulset"/]] },
     { name: "a region that is not one", config: { database: database(), aws: { ...aws, region: "Ireland" }, organizations: orgs }, expect: [["aws.region", /AWS region such as eu-west-1/]] },
     { name: "the issuer with http://", config: { database: database(), aws: { ...aws, eksOidcIssuerUrl: "http://oidc.eks.eu-west-1.amazonaws.com/id/ABC123" }, organizations: orgs }, expect: [["aws.eksOidcIssuerUrl", /https:\/\/ issuer URL/]] },

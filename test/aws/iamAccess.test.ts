@@ -30,13 +30,13 @@ for (const env of AWS_ENVS) {
                 const sa = serviceAccounts.find((s) => s.inputs.metadata.name === a.serviceAccount && s.name.startsWith(`${a.namespace}-`))!;
                 assert.strictEqual(sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"], a.roleArn, a.key);
                 assert.strictEqual(sa.inputs.automountServiceAccountToken, false, "IRSA projects its own token");
-                assert.strictEqual(a.roleName, `${a.namespace}-${env}-${a.serviceAccount}-db`);
+                assert.strictEqual(a.roleName, `${a.namespace}_${env}_${a.serviceAccount}_db`);
             }
             for (const sa of serviceAccounts.filter((s) => !apps.some((a) => s.inputs.metadata.name === a.serviceAccount && s.name.startsWith(`${a.namespace}-`)))) {
                 assert.strictEqual(sa.inputs.metadata.annotations?.["eks.amazonaws.com/role-arn"], undefined, `${sa.name} (kubernetes credentials) gets no role`);
             }
             assert.ok(apps.find((a) => a.key === "globex/globex")!.secretArn.includes(`:secret:globex-${env}-database-credentials-`), "the seed's name for an org's default app");
-            assert.ok(apps.find((a) => a.key === "acme/billing")!.secretArn.includes(`:secret:acme-${env}-billing-database-credentials-`));
+            assert.ok(apps.find((a) => a.key === "acme/billing")!.secretArn.includes(`:secret:acme_${env}_billing_database-credentials-`));
         });
 
         it("looks account and partition up once per stack, with the stack's provider pinned to the OIDC provider's account", () => {

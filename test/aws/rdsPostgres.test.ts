@@ -151,7 +151,8 @@ for (const env of AWS_ENVS) {
             } else {
                 // verify-full straight to the endpoint (the CI runner is in the VPC), against the configured RDS bundle
                 assert.deepStrictEqual([provider.host, provider.sslmode], [`${env}-postgres.abcdefghijkl.${REGION}.rds.amazonaws.com`, "verify-full"]);
-                assert.strictEqual(fs.readFileSync(provider.sslrootcert, "utf8"), (readStackFile(env).database as any).rds.caBundlePem);
+                const rds = (readStackFile(env).database as any).rds;
+                assert.strictEqual(fs.readFileSync(provider.sslrootcert, "utf8"), rds.caBundlePem ?? fs.readFileSync(rds.caBundleFile, "utf8"));
             }
         });
 
@@ -190,7 +191,7 @@ describe("RDS through a tunnel with verify-full", function () {
     this.timeout(60000);
     it("verifies the chain but not the host name (verify-ca): the RDS certificate cannot name localhost", async () => {
         const raw = readStackFile("staging") as any;
-        const config = { ...raw, database: { ...raw.database, tls: "verify-full", rds: { ...raw.database.rds, caBundlePem: "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n" } } };
+        const config = { ...raw, database: { ...raw.database, tls: "verify-full", rds: { ...raw.database.rds, caBundleFile: "certs/rds-eu-west-1-bundle.pem" } } };
         const run = await runAwsStack("staging", { config });
         const provider = run.ofType("pulumi:providers:postgresql")[0].inputs;
         assert.deepStrictEqual([provider.host, provider.sslmode], ["localhost", "verify-ca"]);

@@ -162,7 +162,7 @@ for (const env of AWS_ENVS) {
             }
             const delivered = await valueOf(run.result.organizations.acme.apps.billing.delivered);
             assert.strictEqual(delivered.secretProviderClass, "billing-database");
-            assert.match(delivered.secretsManagerSecret, new RegExp(`:secret:acme-${env}-billing-database-credentials-`));
+            assert.match(delivered.secretsManagerSecret, new RegExp(`:secret:acme_${env}_billing_database-credentials-`));
         });
     });
 }

@@ -67,8 +67,8 @@ describe("naming: limits and character sets", () => {
 
     it("Secrets Manager names follow the seed's pattern, {org}-{env}-database-credentials for the default app", () => {
         assert.strictEqual(appNames("acme", "acme", "prod", true).secretsManagerSecret, "acme-prod-database-credentials");
-        assert.strictEqual(appNames("acme", "billing", "prod", false).secretsManagerSecret, "acme-prod-billing-database-credentials");
-        assert.strictEqual(appNames("acme", "acme", "prod", false).secretsManagerSecret, "acme-prod-acme-database-credentials", "a named app is never the default");
+        assert.strictEqual(appNames("acme", "billing", "prod", false).secretsManagerSecret, "acme_prod_billing_database-credentials");
+        assert.strictEqual(appNames("acme", "acme", "prod", false).secretsManagerSecret, "acme_prod_acme_database-credentials", "a named app is never the default");
         const longest = appNames("o".repeat(40), "a".repeat(40), "e".repeat(20), false);
         assert.match(longest.secretsManagerSecret, SECRETS_MANAGER);
     });
@@ -82,9 +82,9 @@ describe("naming: limits and character sets", () => {
             loginRole: "acme_corp_web_shop",
             secret: "web-shop-database",
             secretProviderClass: "web-shop-database",
-            secretsManagerSecret: "acme-corp-prod-web-shop-database-credentials",
-            iamRole: "acme-corp-prod-web-shop-db",
-            vaultRole: "acme-corp-prod-web-shop",
+            secretsManagerSecret: "acme-corp_prod_web-shop_database-credentials",
+            iamRole: "acme-corp_prod_web-shop_db",
+            vaultRole: "acme-corp_prod_web-shop",
         });
     });
 });
@@ -177,10 +177,9 @@ describe("naming: derived names never collide across a stack (config validation)
         assert.ok(problems.some((p) => p.includes("a_b_owner")), problems.join("; "));
     });
 
-    it("rejects two apps of different organizations that would share a Vault role, IAM role or Secrets Manager name", () => {
-        // org a / app x-dev-y and org a-dev-x / app y both derive a-dev-x-dev-y[...]
-        const problems = problemsOf([{ name: "a", apps: [{ name: "x-dev-y" }] }, { name: "a-dev-x", apps: [{ name: "y" }] }]);
-        assert.ok(problems.some((p) => p.startsWith("organizations[1].apps[0].name") && p.includes("a-dev-x-dev-y")), problems.join("; "));
+    it("keeps apart two apps whose parts join the same way with '-' (a/x-dev-y and a-dev-x/y): '_' separates the parts", () => {
+        assert.deepStrictEqual(problemsOf([{ name: "a", apps: [{ name: "x-dev-y" }] }, { name: "a-dev-x", apps: [{ name: "y" }] }]), []);
+        assert.notStrictEqual(appNames("a", "x-dev-y", "dev", false).vaultRole, appNames("a-dev-x", "y", "dev", false).vaultRole);
     });
 
     it("rejects an app whose login would be its organization's Vault admin login", () => {

@@ -78,7 +78,7 @@ describe("offline plan", function () {
     });
 
     it("reports every config error with its field path, registers nothing and exits 1", () => {
-        fs.writeFileSync(path.join(dir, "Pulumi.broken-test.yaml"), [
+        fs.writeFileSync(path.join(dir, "Pulumi.brokentest.yaml"), [
             "config:",
             "  postgres-access:database:",
             "    engine: statefulset",
@@ -91,9 +91,9 @@ describe("offline plan", function () {
             "          access: superuser",
             "",
         ].join("\n"));
-        const r = plan("broken-test", "--dir", dir);
+        const r = plan("brokentest", "--dir", dir);
         assert.strictEqual(r.status, 1, r.stdout + r.stderr);
-        assert.match(r.stderr, /Pulumi\.broken-test\.yaml: invalid postgres-access configuration \(3 problems\)/);
+        assert.match(r.stderr, /Pulumi\.brokentest\.yaml: invalid postgres-access configuration \(3 problems\)/);
         assert.match(r.stderr, /database\.tls: expected one of "require" \| "verify-full" \| "mtls"/);
         assert.match(r.stderr, /organizations\[0\]\.name: expected a DNS-1123 label/);
         assert.match(r.stderr, /organizations\[1\]\.apps\[0\]\.access: expected one of "owner" \| "readwrite" \| "readonly"/);

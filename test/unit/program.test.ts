@@ -242,7 +242,9 @@ describe("program: dev stack settings flow from config (up)", function () {
             for (const rule of egress) {
                 for (const peer of rule.to) {
                     const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
-                    assert.ok(ns === undefined || ["kube-system", "postgres"].includes(ns), `${org.name} may not reach namespace ${ns}`);
+                    // Vault's namespace only from organizations whose pods run the Vault agent
+                    const allowed = ["kube-system", "postgres", ...(org.apps.some((a) => a.delivery === "vault-agent") ? [config.vault!.kubernetesNamespace] : [])];
+                    assert.ok(ns === undefined || allowed.includes(ns), `${org.name} may not reach namespace ${ns}`);
                 }
             }
         }
@@ -274,11 +276,11 @@ describe("program: dev stack settings flow from config (up)", function () {
         assert.ok(spec.template.spec.containers[0].image.includes(`:${config.database.version}`), "the configured major version");
     });
 
-    it("opens egress to Vault only in namespaces whose pods run the Vault agent", () => {
-        const vaultCidrs = config.vault!.egressCidrBlocks;
+    it("opens egress to Vault's pods (by namespace, port 8200) only in namespaces whose pods run the Vault agent", () => {
         for (const org of config.organizations) {
             const egress = run.ofType(T.networkPolicy).filter((r) => r.inputs.metadata.namespace === org.name).flatMap((p) => p.inputs.spec.egress ?? []);
-            const toVault = egress.some((rule: any) => rule.to.some((peer: any) => vaultCidrs.includes(peer.ipBlock?.cidr)));
+            const toVault = egress.some((rule: any) => rule.ports.some((p: any) => p.port === 8200)
+                && rule.to.some((peer: any) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === config.vault!.kubernetesNamespace));
             assert.strictEqual(toVault, org.apps.some((a) => a.delivery === "vault-agent"), org.name);
         }
     });

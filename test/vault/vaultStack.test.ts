@@ -45,7 +45,7 @@ for (const preview of [false, true]) {
             const connections = run.ofType(V.connection);
             assert.deepStrictEqual(connections.map((c) => c.inputs.name), ["initech"], "only organizations with Vault apps get one");
             const c = connections[0];
-            assert.deepStrictEqual(c.inputs.allowedRoles.sort(), ["initech-dev-analytics", "initech-dev-batch", "initech-dev-payroll"]);
+            assert.deepStrictEqual(c.inputs.allowedRoles.sort(), ["initech_dev_analytics", "initech_dev_batch", "initech_dev_payroll"]);
             assert.strictEqual(c.inputs.verifyConnection, true);
             assert.strictEqual(c.inputs.postgresql.username, "initech_vault_admin");
             assert.strictEqual(c.inputs.postgresql.passwordAuthentication, "scram-sha-256");
@@ -66,11 +66,11 @@ for (const preview of [false, true]) {
 
         it("rotates static roles on their schedule and bounds dynamic leases", () => {
             const statics = Object.fromEntries(run.ofType(V.staticRole).map((r) => [r.inputs.name, r.inputs]));
-            assert.deepStrictEqual([statics["initech-dev-payroll"].rotationSchedule, statics["initech-dev-payroll"].rotationWindow, statics["initech-dev-payroll"].rotationPeriod], ["0 3 * * SUN", 7200, undefined]);
-            assert.deepStrictEqual([statics["initech-dev-batch"].rotationPeriod, statics["initech-dev-batch"].rotationSchedule], [86400, undefined]);
-            assert.strictEqual(statics["initech-dev-payroll"].username, "initech_payroll");
+            assert.deepStrictEqual([statics["initech_dev_payroll"].rotationSchedule, statics["initech_dev_payroll"].rotationWindow, statics["initech_dev_payroll"].rotationPeriod], ["0 3 * * SUN", 7200, undefined]);
+            assert.deepStrictEqual([statics["initech_dev_batch"].rotationPeriod, statics["initech_dev_batch"].rotationSchedule], [86400, undefined]);
+            assert.strictEqual(statics["initech_dev_payroll"].username, "initech_payroll");
             const dynamic = run.ofType(V.dynamicRole)[0].inputs;
-            assert.deepStrictEqual([dynamic.name, dynamic.defaultTtl, dynamic.maxTtl], ["initech-dev-analytics", 3600, 14400]);
+            assert.deepStrictEqual([dynamic.name, dynamic.defaultTtl, dynamic.maxTtl], ["initech_dev_analytics", 3600, 14400]);
             if (!preview) assert.match(dynamic.creationStatements[0], /VALID UNTIL '\{\{expiration\}\}'.* IN ROLE "initech_readonly";$/);
             assert.strictEqual(dynamic.dbName, "initech");
             assert.deepStrictEqual(dynamic.revocationStatements.length, 1, "one DO block");
@@ -95,9 +95,9 @@ for (const preview of [false, true]) {
         it("binds each Kubernetes auth role to exactly the app's ServiceAccount and namespace", () => {
             const roles = run.ofType(V.authRole).map((r) => r.inputs);
             assert.deepStrictEqual(roles.map((r) => [r.roleName, r.boundServiceAccountNames, r.boundServiceAccountNamespaces, r.tokenPolicies]).sort(), [
-                ["initech-dev-analytics", ["analytics"], ["initech"], ["initech-dev-analytics"]],
-                ["initech-dev-batch", ["batch"], ["initech"], ["initech-dev-batch"]],
-                ["initech-dev-payroll", ["payroll"], ["initech"], ["initech-dev-payroll"]],
+                ["initech_dev_analytics", ["analytics"], ["initech"], ["initech_dev_analytics"]],
+                ["initech_dev_batch", ["batch"], ["initech"], ["initech_dev_batch"]],
+                ["initech_dev_payroll", ["payroll"], ["initech"], ["initech_dev_payroll"]],
             ]);
             for (const r of roles) assert.ok(!JSON.stringify(r).includes("*"), "no wildcards");
         });
@@ -105,26 +105,26 @@ for (const preview of [false, true]) {
         it("delivers through the Vault Secrets Operator with DATABASE_URL and rollout restarts", () => {
             const dynamicSecret = run.resources.find((r) => r.type === "kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret")!.inputs;
             assert.strictEqual(dynamicSecret.metadata.namespace, "initech");
-            assert.strictEqual(dynamicSecret.spec.path, "static-creds/initech-dev-payroll");
+            assert.strictEqual(dynamicSecret.spec.path, "static-creds/initech_dev_payroll");
             assert.strictEqual(dynamicSecret.spec.allowStaticCreds, true);
             assert.deepStrictEqual(dynamicSecret.spec.rolloutRestartTargets, [{ kind: "Deployment", name: "payroll" }]);
             assert.strictEqual(dynamicSecret.spec.destination.create, true);
             if (!preview) assert.match(dynamicSecret.spec.destination.transformation.templates.DATABASE_URL.text, /^postgresql:\/\/\{\{ get \.Secrets "username" \| urlquery \}\}:\{\{ get \.Secrets "password" \| urlquery \}\}@postgres\.postgres\.svc\.cluster\.local:5432\/initech\?sslmode=require$/);
             const auth = run.resources.find((r) => r.type === "kubernetes:secrets.hashicorp.com/v1beta1:VaultAuth")!.inputs.spec;
-            assert.deepStrictEqual(auth.kubernetes, { role: "initech-dev-payroll", serviceAccount: "payroll", audiences: ["vault"] });
+            assert.deepStrictEqual(auth.kubernetes, { role: "initech_dev_payroll", serviceAccount: "payroll", audiences: ["vault"] });
         });
 
         it("delivers through the CSI driver's Vault provider with string parameters", () => {
             const spc = run.resources.find((r) => r.type === "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")!.inputs;
             assert.strictEqual(spc.spec.provider, "vault");
             for (const [k, v] of Object.entries(spc.spec.parameters)) assert.strictEqual(typeof v, "string", `parameters.${k} is a string`);
-            assert.strictEqual(spc.spec.parameters.roleName, "initech-dev-analytics");
+            assert.strictEqual(spc.spec.parameters.roleName, "initech_dev_analytics");
             assert.strictEqual(spc.spec.parameters.vaultAddress, undefined, "no address: the provider's own Vault Agent caches and renews leases");
             if (!preview) {
                 const objects = yaml.load(spc.spec.parameters.objects) as any[];
                 assert.deepStrictEqual(objects.map((o) => [o.objectName, o.secretPath, o.secretKey]), [
-                    ["username", "database-dev/creds/initech-dev-analytics", "username"],
-                    ["password", "database-dev/creds/initech-dev-analytics", "password"],
+                    ["username", "database-dev/creds/initech_dev_analytics", "username"],
+                    ["password", "database-dev/creds/initech_dev_analytics", "password"],
                 ]);
             }
         });
@@ -134,9 +134,9 @@ for (const preview of [false, true]) {
             const cm = run.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.name === "batch-database-vault-agent")!.inputs;
             const annotations = JSON.parse(cm.data["annotations.json"]);
             assert.strictEqual(annotations["vault.hashicorp.com/agent-inject"], "true");
-            assert.strictEqual(annotations["vault.hashicorp.com/role"], "initech-dev-batch");
-            assert.strictEqual(annotations["vault.hashicorp.com/agent-inject-secret-database-url"], "database-dev/static-creds/initech-dev-batch");
-            assert.match(annotations["vault.hashicorp.com/agent-inject-template-database-url"], /\{\{- with secret "database-dev\/static-creds\/initech-dev-batch" -\}\}\npostgresql:\/\/\{\{ \.Data\.username \| urlquery \}\}:/);
+            assert.strictEqual(annotations["vault.hashicorp.com/role"], "initech_dev_batch");
+            assert.strictEqual(annotations["vault.hashicorp.com/agent-inject-secret-database-url"], "database-dev/static-creds/initech_dev_batch");
+            assert.match(annotations["vault.hashicorp.com/agent-inject-template-database-url"], /\{\{- with secret "database-dev\/static-creds\/initech_dev_batch" -\}\}\npostgresql:\/\/\{\{ \.Data\.username \| urlquery \}\}:/);
         });
 
         it("makes the agent log in with a projected token for audience `vault`, which the auth role requires", async function () {
@@ -145,7 +145,7 @@ for (const preview of [false, true]) {
             const patch = JSON.parse(cm.data["deployment-patch.json"]);
             assert.deepStrictEqual(patch.spec.template.metadata.annotations, JSON.parse(cm.data["annotations.json"]));
             assert.deepStrictEqual(patch.spec.template.spec.volumes, JSON.parse(cm.data["volumes.json"]));
-            const authRole = run.ofType(V.authRole).find((r) => r.inputs.roleName === "initech-dev-batch")!.inputs;
+            const authRole = run.ofType(V.authRole).find((r) => r.inputs.roleName === "initech_dev_batch")!.inputs;
             assert.strictEqual(authRole.audience, "vault");
 
             // The app's pod after the API server's ServiceAccount admission (default token mounted, audience
@@ -256,14 +256,14 @@ describe("Vault Secrets Operator and the lease of a dynamic user", function () {
         assert.strictEqual(spcs["files-database"].secretObjects, undefined, "syncSecret: false mounts files only");
         assert.strictEqual(spcs["env-database"].secretObjects[0].secretName, "env-database");
         const specs = Object.fromEntries(run.ofType("kubernetes:secrets.hashicorp.com/v1beta1:VaultDynamicSecret").map((r) => [r.inputs.metadata.name, r.inputs.spec]));
-        assert.deepStrictEqual([specs["reports-database"].path, specs["reports-database"].allowStaticCreds, specs["reports-database"].revoke], ["creds/acme-dev-reports", false, true]);
-        assert.deepStrictEqual([specs["api-database"].path, specs["api-database"].allowStaticCreds, specs["api-database"].revoke], ["static-creds/acme-dev-api", true, undefined]);
+        assert.deepStrictEqual([specs["reports-database"].path, specs["reports-database"].allowStaticCreds, specs["reports-database"].revoke], ["creds/acme_dev_reports", false, true]);
+        assert.deepStrictEqual([specs["api-database"].path, specs["api-database"].allowStaticCreds, specs["api-database"].revoke], ["static-creds/acme_dev_api", true, undefined]);
         // VSO revokes with the app's own token: the policy lets it revoke that role's leases and no others
         const policies = Object.fromEntries(await Promise.all(run.ofType(V.policy).map(async (p) => [p.inputs.name, await hcl.parse(`${p.inputs.name}.hcl`, p.inputs.policy)])));
-        assert.deepStrictEqual(policies["acme-dev-reports"].path["sys/leases/revoke"], [{ capabilities: ["update"], allowed_parameters: { lease_id: ["database-dev/creds/acme-dev-reports/*"] } }]);
-        assert.deepStrictEqual(Object.keys(policies["acme-dev-reports"].path).sort(), ["database-dev/creds/acme-dev-reports", "sys/leases/revoke"]);
-        for (const name of ["acme-dev-api", "acme-dev-files", "acme-dev-env"]) {
-            assert.deepStrictEqual(Object.keys(policies[name].path), [name === "acme-dev-api" ? `database-dev/static-creds/${name}` : `database-dev/creds/${name}`], `${name}: read on its own path only (no lease of its own for VSO to revoke)`);
+        assert.deepStrictEqual(policies["acme_dev_reports"].path["sys/leases/revoke"], [{ capabilities: ["update"], allowed_parameters: { lease_id: ["database-dev/creds/acme_dev_reports/*"] } }]);
+        assert.deepStrictEqual(Object.keys(policies["acme_dev_reports"].path).sort(), ["database-dev/creds/acme_dev_reports", "sys/leases/revoke"]);
+        for (const name of ["acme_dev_api", "acme_dev_files", "acme_dev_env"]) {
+            assert.deepStrictEqual(Object.keys(policies[name].path), [name === "acme_dev_api" ? `database-dev/static-creds/${name}` : `database-dev/creds/${name}`], `${name}: read on its own path only (no lease of its own for VSO to revoke)`);
         }
     });
 });

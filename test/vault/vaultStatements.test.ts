@@ -67,7 +67,7 @@ for (const [version, adminKind] of cases) {
         const track = (c: Client) => (open.push(c), c);
         const connect = async (user: string, password: string, database = "acme") => track(await server.connect({ user, password, database }));
         const vaultAdmin = (org: string) => admins.get(org)!;
-        const dynamicRole = (app: string) => byType(V.dynamicRole).find((r) => r.inputs.name.endsWith(`-${app}`))!.inputs;
+        const dynamicRole = (app: string) => byType(V.dynamicRole).find((r) => r.inputs.name.endsWith(`_${app}`))!.inputs;
         const roleOid = async (name: string) => (await server.query("SELECT oid::int AS oid FROM pg_roles WHERE rolname = $1", [name])).rows[0]?.oid as number | undefined;
 
         before(async () => {
@@ -114,8 +114,8 @@ for (const [version, adminKind] of cases) {
             const connections = byType(V.connection).map((c) => c.inputs);
             assert.deepStrictEqual(connections.map((c) => c.name).sort(), ["acme", "globex"]);
             const env = adminKind === "rds" ? "staging" : "dev";
-            assert.deepStrictEqual(connectionOf("acme").allowedRoles.sort(), [`acme-${env}-analytics`, `acme-${env}-dashboards`, `acme-${env}-payroll`]);
-            assert.deepStrictEqual(connectionOf("globex").allowedRoles, [`globex-${env}-ledger`]);
+            assert.deepStrictEqual(connectionOf("acme").allowedRoles.sort(), [`acme_${env}_analytics`, `acme_${env}_dashboards`, `acme_${env}_payroll`]);
+            assert.deepStrictEqual(connectionOf("globex").allowedRoles, [`globex_${env}_ledger`]);
             for (const org of ["acme", "globex"]) {
                 const c = connectionOf(org);
                 assert.strictEqual(c.postgresql.username, `${org}_vault_admin`);
