@@ -135,12 +135,12 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             });
 
             it("removes the organization: logins and grants gone, database, data, owner and namespace kept", async () => {
+                await applyProviderDeletes(server, runs.appsRemoved, runs.orgRemoved, admin);
                 const removed = removedResources(runs.appsRemoved, runs.orgRemoved);
                 const retained = (type: string) => removed.filter((r) => r.type === type).map((r) => [r.name, runs.appsRemoved.options.find((o) => o.type === r.type && o.name === r.name)!.retainOnDelete]);
                 assert.deepStrictEqual(retained("kubernetes:core/v1:Namespace"), [["acme-namespace", true]], "the tenant's namespace (workloads, Secrets, PVCs) is kept");
                 assert.deepStrictEqual(retained("postgresql:index/database:Database"), [["acme-database-database", true]]);
 
-                await applyProviderDeletes(server, runs.appsRemoved, runs.orgRemoved, admin);
                 const roles = await server.query("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'acme%' OR rolname LIKE 'v-acme%' ORDER BY 1");
                 assert.deepStrictEqual(roles.rows, [
                     { rolname: "acme_owner", rolcanlogin: false },
