@@ -193,3 +193,53 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
         });
     }
 }
+
+for (const version of ["15", "17"] as PostgresMajor[]) {
+    describe(`removing a Vault organization on real PostgreSQL ${version}`, function () {
+        this.timeout(180000);
+        let server: TestServer;
+        let full: RecordedRun;
+        let removed: RecordedRun;
+        const DYNAMIC = "v-k8s-initech-analytics-4711";
+
+        before(async () => {
+            const raw = readStackFile("dev");
+            const organizations = raw.organizations as { name: string }[];
+            const stack = (orgs: unknown[]) => recordRun(() => runPulumi(() => {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const program = require("../../stacks/program") as typeof import("../../stacks/program");
+                return program.createStack();
+            }, { stack: "dev", config: { ...raw, database: { ...(raw.database as object), version }, organizations: orgs } }));
+            full = await stack(organizations);
+            removed = await stack(organizations.filter((o) => o.name !== "initech"));
+            const certs = serverCertificates();
+            server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }) });
+            await applyProviderResources(server, full.resources);
+        });
+        after(async () => {
+            await server?.stop();
+        });
+
+        it("drops the Vault admin whose dynamic users are still alive; they can connect nowhere", async () => {
+            // Vault creates a dynamic user with the role's creation statements, logged in as the organization's admin
+            const adminRole = full.ofType("postgresql:index/role:Role").find((r) => r.inputs.name === "initech_vault_admin")!.inputs;
+            const role = full.ofType("vault:database/secretBackendRole:SecretBackendRole").find((r) => String(r.inputs.dbName).includes("initech"))!.inputs;
+            const vaultAdmin = await server.connect({ user: adminRole.name, password: adminRole.passwordWo, database: "initech" });
+            for (const statement of role.creationStatements as string[]) {
+                await vaultAdmin.query(statement.replace(/\{\{name\}\}/g, DYNAMIC).replace(/\{\{password\}\}/g, DYNAMIC_PASSWORD).replace(/\{\{expiration\}\}/g, "2099-01-01 00:00:00+00"));
+            }
+            await vaultAdmin.end();
+            const before = await server.connect({ user: DYNAMIC, password: DYNAMIC_PASSWORD, database: "initech" });
+            await before.end();
+
+            await applyProviderDeletes(server, full, removed);
+            const left = await server.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'initech%' OR rolname = $1 ORDER BY 1", [DYNAMIC]);
+            assert.deepStrictEqual(left.rows.map((r) => r.rolname), ["initech_owner", DYNAMIC]);
+            const memberships = await server.query("SELECT 1 FROM pg_auth_members WHERE member = $1::regrole", [DYNAMIC]);
+            assert.strictEqual(memberships.rowCount, 0, "the dynamic user belongs to nothing");
+            for (const database of ["initech", "postgres", "acme"]) {
+                await assert.rejects(server.connect({ user: DYNAMIC, password: DYNAMIC_PASSWORD, database }), /permission denied for database/, database);
+            }
+        });
+    });
+}
