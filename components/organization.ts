@@ -15,8 +15,14 @@ export interface OrganizationArgs {
     organization: OrganizationSpec;
     /** The PostgreSQL server every organization shares. */
     server: PostgresServer;
-    /** Explicit postgresql provider connected to `server` as its admin. */
+    /** Explicit postgresql provider connected to `server` as its admin (maintenance database). */
     postgresProvider: postgresql.Provider;
+    /**
+     * The same admin connected to the organization's own database. Its logins and readwrite/readonly roles
+     * use it: the provider deletes a role with `REASSIGN OWNED` / `DROP OWNED` in its connection's database
+     * only, so removing an app succeeds whatever its login created there. Absent: `postgresProvider`.
+     */
+    organizationPostgresProvider?: postgresql.Provider;
     /**
      * Where the database is, for the namespace's egress policy: the server's namespace (in-cluster) or the
      * CIDR blocks of the RDS subnets.
@@ -63,12 +69,15 @@ export class Organization extends pulumi.ComponentResource {
             databaseEgress: args.databaseEgress,
             // Only pods with a Vault agent sidecar talk to Vault themselves.
             extraEgress: org.apps.some((a) => a.delivery === "vault-agent") ? args.vaultEgress : undefined,
+            adoptExisting: org.adoptExisting,
         }, { parent: this });
 
         const database = new OrganizationDatabase(`${name}-database`, {
             names,
             connectionLimit: org.connectionLimit,
             nonSuperuserAdmin: args.server.adminIsSuperuser ? undefined : args.server.adminUsername,
+            organizationProvider: args.organizationPostgresProvider,
+            adoptExisting: org.adoptExisting,
         }, {
             parent: this,
             provider: args.postgresProvider,
@@ -97,7 +106,7 @@ export class Organization extends pulumi.ComponentResource {
             namespace: namespaceBundle.namespaceName,
             platform: args.platform,
             secretsKeyArn: secretsKey?.keyArn,
-        }, { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: args.postgresProvider } }));
+        }, { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: args.organizationPostgresProvider ?? args.postgresProvider } }));
 
         this.namespace = namespaceBundle.namespaceName;
         this.database = database.databaseName;

@@ -49,4 +49,9 @@ export interface OrganizationSpec {
     /** ResourceQuota of its namespace. */
     quota: { cpu: string; memory: string; pods: number };
     apps: AppSpec[];
+    /**
+     * Adopt the database, its owner role and the namespace kept when the organization was removed
+     * (re-adding it), instead of creating them. Default false.
+     */
+    adoptExisting?: boolean;
 }

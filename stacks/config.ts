@@ -292,6 +292,8 @@ const organizationSchema = z.strictObject({
     access: oneOf(ACCESS_LEVELS).optional(),
     credentials: oneOf(CREDENTIAL_SOURCES).optional(),
     apps: z.array(appSchema, { error: "expected a list of apps" }).min(1, { error: "expected at least one app (or leave apps out for one app named after the organization)" }).optional(),
+    /** Re-adding a removed organization: adopt its kept database, owner role and namespace. */
+    adoptExisting: z.boolean({ error: "expected true (re-adding a removed organization: adopt its kept database, owner role and namespace) or false" }).default(false),
 });
 
 export const stackConfigSchema = z.strictObject({
@@ -612,6 +614,7 @@ export function parseStackConfig(raw: unknown, env: string, options: ParseOption
             name: org.name,
             connectionLimit: org.connectionLimit,
             quota: org.quota,
+            adoptExisting: org.adoptExisting,
             apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
                 const parsedApp = org.apps ? app : appSchema.parse(app);
                 return {

@@ -105,19 +105,19 @@ function createServer(config: StackConfig, deploymentCheck: pulumi.Output<string
  * The explicit postgresql provider every database resource uses: the server's admin login, reached
  * through `adminEndpoint` when set (port-forward, NodePort, tunnel), always over TLS.
  */
-export function createAdminProvider(config: StackConfig, server: PostgresServer): postgresql.Provider {
+export function createAdminProvider(config: StackConfig, server: PostgresServer, database = "postgres", name = "postgres-admin"): postgresql.Provider {
     const endpoint = config.database.adminEndpoint;
     // verify-full: the provider verifies the server against its CA, which it reads from a file (the
     // server certificate also names the adminEndpoint host). mtls: the server presents its SPIFFE SVID
     // (which names the adminEndpoint host too); Pulumi verifies it when the trust bundle is configured
     // (database.spiffe.trustBundlePem), otherwise it uses require through the authenticated tunnel.
     const verify = server.tls === "verify-full" || (server.tls === "mtls" && config.database.spiffe?.trustBundlePem !== undefined);
-    return new postgresql.Provider("postgres-admin", {
+    return new postgresql.Provider(name, {
         host: endpoint ? endpoint.host : server.host,
         port: endpoint ? endpoint.port : server.port,
         username: server.adminUsername,
         password: server.adminPassword,
-        database: "postgres",
+        database,
         // RDS through a tunnel (adminEndpoint): the RDS certificate cannot name the tunnel's host, so the
         // chain is verified against the RDS CA but not the host name (verify-ca); direct: verify-full.
         sslmode: verify ? (endpoint && server.engine === "rds" ? "verify-ca" : "verify-full") : "require",
@@ -126,6 +126,16 @@ export function createAdminProvider(config: StackConfig, server: PostgresServer)
         connectTimeout: 30,
         expectedVersion: server.majorVersion,
     });
+}
+
+/**
+ * The same admin connected to an organization's own database. The provider runs a role's delete
+ * (`REASSIGN OWNED` / `DROP OWNED` / `DROP ROLE`) in its connection's database only, so the
+ * organization's logins and roles use this one: removing an app succeeds whatever its login created in
+ * the organization's database (the provider's documented one-provider-per-database pattern).
+ */
+export function createOrganizationProvider(config: StackConfig, server: PostgresServer, organization: string): postgresql.Provider {
+    return createAdminProvider(config, server, organizationNames(organization).database, `${organization}-postgres-admin`);
 }
 
 /**
@@ -154,7 +164,7 @@ function writeProjectFile(name: string, contents: string): string {
  * exactly that organization's Vault roles. Each connection is created with its organization's first Vault
  * app, once the organization's database and group roles exist.
  */
-export function createVaultPlatform(config: StackConfig, server: PostgresServer, postgresProvider: postgresql.Provider): VaultAppPlatform | undefined {
+export function createVaultPlatform(config: StackConfig, server: PostgresServer, postgresProvider: postgresql.Provider, organizationProviders?: Record<string, postgresql.Provider>): VaultAppPlatform | undefined {
     const v = config.vault;
     const organizations: VaultOrganizationSpec[] = config.organizations.flatMap((org) => {
         const apps = org.apps.filter((a) => a.credentials.startsWith("vault-"));
@@ -180,6 +190,7 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
         server,
         organizations,
         postgresProvider,
+        organizationProviders,
         vaultProvider: provider,
     }, { dependsOn: serverReady(server) });
     return {
@@ -220,10 +231,11 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
     // the server only; nothing that logs in to it.
     if (config.database.phase === "server") return { config, server, organizations: [], deploymentCheck };
     const postgresProvider = createAdminProvider(config, server);
+    const organizationProviders = Object.fromEntries(config.organizations.map((o) => [o.name, createOrganizationProvider(config, server, o.name)]));
     const platform: AppPlatform = {
         aws: awsPlatform(config),
         spiffe: config.database.tls === "mtls" ? config.database.spiffe : undefined,
-        vault: createVaultPlatform(config, server, postgresProvider),
+        vault: createVaultPlatform(config, server, postgresProvider, organizationProviders),
     };
     const vaultEgress = config.vault ? vaultAgentEgress(config.vault) : undefined;
     const databaseEgress = config.database.engine === "statefulset"
@@ -239,6 +251,7 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         organization,
         server,
         postgresProvider,
+        organizationPostgresProvider: organizationProviders[organization.name],
         databaseEgress,
         platform,
         vaultEgress,

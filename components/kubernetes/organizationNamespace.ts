@@ -38,12 +38,17 @@ export interface OrganizationNamespaceArgs {
     databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<string[]> };
     /** Extra egress (e.g. to Vault for vault-agent apps): a namespace and/or CIDR blocks, and a port; optional. */
     extraEgress?: { namespace?: string; cidrBlocks?: string[]; port: number }[];
+    /** Adopt the namespace kept when the organization was removed (Pulumi `import` by name). Default false. */
+    adoptExisting?: boolean;
 }
 
 /**
  * An organization's namespace bundle: the namespace (Pod Security "restricted" enforced), a ResourceQuota,
  * a LimitRange giving containers defaults, a default-deny NetworkPolicy plus egress to DNS and to the
  * database only, and one ServiceAccount per app.
+ *
+ * The namespace is retained on delete: removing or renaming the organization never deletes the tenant's
+ * workloads, Secrets and PVCs (the bundle's other objects are deleted); `adoptExisting` imports it back.
  */
 export class OrganizationNamespace extends pulumi.ComponentResource {
     /** The namespace's name (resolves once it exists). */
@@ -56,7 +61,7 @@ export class OrganizationNamespace extends pulumi.ComponentResource {
         const labels = managedLabels({ "postgres-access/organization": args.name });
         const namespace = new k8s.core.v1.Namespace(`${name}`, {
             metadata: { name: args.name, labels: { ...labels, ...RESTRICTED_POD_SECURITY_LABELS } },
-        }, { parent: this });
+        }, { parent: this, retainOnDelete: true, ...(args.adoptExisting ? { import: args.name } : {}) });
         const ns = namespace.metadata.name;
         const child = { parent: this, dependsOn: [namespace] };
 

@@ -30,6 +30,18 @@ export interface OrganizationDatabaseArgs {
      * FROM PUBLIC` silently revokes nothing (a WARNING, no error).
      */
     nonSuperuserAdmin?: pulumi.Input<string>;
+    /**
+     * postgresql provider connected to the organization's own database (same admin login). The readwrite
+     * and readonly group roles use it, so their delete (`REASSIGN OWNED` / `DROP OWNED` / `DROP ROLE`,
+     * which the provider runs in its connection's database only) clears what they own or were granted
+     * there. Absent: the provider of the resource options.
+     */
+    organizationProvider?: postgresql.Provider;
+    /**
+     * Adopt the database and the owner role kept when the organization was removed (Pulumi `import` by
+     * name) instead of creating them. Default false.
+     */
+    adoptExisting?: boolean;
 }
 
 /**
@@ -38,6 +50,10 @@ export interface OrganizationDatabaseArgs {
  * nothing for PUBLIC (`REVOKE ALL ON DATABASE … FROM PUBLIC`, and on schema public).
  *
  * Pass the explicit postgresql provider of the server as `provider` in the resource options.
+ *
+ * Removal keeps the data: the database and its NOLOGIN owner role are retained on delete (the engine
+ * forgets them), so everything the organization stored keeps its owner; the readwrite and readonly roles,
+ * every grant and the owner's admin membership are dropped. `adoptExisting` imports the kept pair.
  */
 export class OrganizationDatabase extends pulumi.ComponentResource {
     /** Name of the database. */
@@ -50,7 +66,8 @@ export class OrganizationDatabase extends pulumi.ComponentResource {
         const names = args.names;
         const child = { parent: this };
 
-        const groupRole = (level: AccessLevel, roleName: string) =>
+        const adopt = (id: string): pulumi.CustomResourceOptions => (args.adoptExisting ? { import: id } : {});
+        const groupRole = (level: AccessLevel, roleName: string, opts: pulumi.CustomResourceOptions) =>
             new postgresql.Role(`${name}-${level}`, {
                 name: roleName,
                 login: false,
@@ -60,14 +77,13 @@ export class OrganizationDatabase extends pulumi.ComponentResource {
                 createRole: false,
                 replication: false,
                 bypassRowLevelSecurity: false,
-            }, child);
-        const owner = groupRole("owner", names.ownerRole);
-        const readwrite = groupRole("readwrite", names.readwriteRole);
-        const readonly = groupRole("readonly", names.readonlyRole);
-        this.groupRoles = { owner, readwrite, readonly };
+            }, { ...child, ...opts });
+        // The owner owns the database and every object in it: kept on removal (with the server's provider,
+        // as it exists before the database does), never dropped by the program.
+        const owner = groupRole("owner", names.ownerRole, { retainOnDelete: true, ...adopt(names.ownerRole) });
 
-        // Stateful: a rename of the organization must not drop its data (protect is the user's choice via
-        // transformations; here we keep the database on `pulumi destroy` of the component by default).
+        // Stateful: removing or renaming the organization keeps the database (retainOnDelete); re-adding it
+        // with `adoptExisting` imports it.
         const database = new postgresql.Database(`${name}-database`, {
             name: names.database,
             owner: owner.name,
@@ -75,7 +91,12 @@ export class OrganizationDatabase extends pulumi.ComponentResource {
             encoding: "UTF8",
             template: "template0",
             allowConnections: true,
-        }, { ...child, retainOnDelete: true });
+        }, { ...child, retainOnDelete: true, ...adopt(names.database) });
+        // In the organization's database: wait for it to exist.
+        const inDatabase = { ...child, dependsOn: [database], ...(args.organizationProvider ? { provider: args.organizationProvider } : {}) };
+        const readwrite = groupRole("readwrite", names.readwriteRole, inDatabase);
+        const readonly = groupRole("readonly", names.readonlyRole, inDatabase);
+        this.groupRoles = { owner, readwrite, readonly };
 
         const adminAsOwner = args.nonSuperuserAdmin
             ? [new postgresql.GrantRole(`${name}-admin-owner`, { role: args.nonSuperuserAdmin, grantRole: owner.name, withAdminOption: false }, { ...child, dependsOn: [database] })]

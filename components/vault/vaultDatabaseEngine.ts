@@ -28,6 +28,11 @@ export interface VaultDatabaseEngineArgs {
     organizations: VaultOrganizationSpec[];
     /** Explicit postgresql provider (server admin). */
     postgresProvider: postgresql.Provider;
+    /**
+     * Per organization, the admin's provider connected to its database: the organization's Vault admin
+     * login uses it, so its delete runs where it owns or was granted anything. Absent: `postgresProvider`.
+     */
+    organizationProviders?: Record<string, postgresql.Provider>;
     /** Explicit Vault provider. */
     vaultProvider: vault.Provider;
     /** Host/port Vault reaches the server on (defaults to the server's). */
@@ -100,7 +105,7 @@ export class VaultDatabaseEngine extends pulumi.ComponentResource {
             ...spec,
             mount: this.mount,
             server: this.args.server,
-            postgresProvider: this.args.postgresProvider,
+            postgresProvider: this.args.organizationProviders?.[organization] ?? this.args.postgresProvider,
             vaultProvider: this.args.vaultProvider,
             host: this.args.host,
             port: this.args.port,

@@ -68,6 +68,7 @@ const cases: Case[] = [
     { name: "owner with dynamic users", config: { database: statefulset, vault: vaultOk, organizations: [org([{ name: "api", access: "owner", credentials: "vault-dynamic" }])] }, expect: [["organizations[0].apps[0].access", /use vault-static/]] },
     { name: "stack name not a DNS label", stack: "Prod_EU", config: { database: statefulset, organizations: [org()] }, expect: [["(stack name)", /DNS-1123 label/]] },
     { name: "connection limit not a whole number", config: { database: statefulset, organizations: [org([{ name: "api", connectionLimit: 2.5 }])] }, expect: [["organizations[0].apps[0].connectionLimit", /whole number/]] },
+    { name: "adoptExisting not a boolean", config: { database: statefulset, organizations: [{ name: "acme", adoptExisting: "yes" }] }, expect: [["organizations[0].adoptExisting", /expected true \(re-adding a removed organization/]] },
 ];
 
 describe("malformed config", () => {

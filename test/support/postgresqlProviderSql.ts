@@ -225,35 +225,35 @@ export interface AdminLogin {
     password: string;
 }
 
-type Q = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> };
+export type Q = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> };
 
 /** helpers.go isMemberOfRole: a membership row (with SET option where the server has it). */
-async function isMemberOfRole(db: Q, role: string, member: string): Promise<boolean> {
+export async function isMemberOfRole(db: Q, role: string, member: string): Promise<boolean> {
     const hasSet = (await db.query("SELECT 1 FROM information_schema.columns WHERE table_name='pg_auth_members' AND column_name = 'set_option'")).rows.length > 0;
     const sql = "SELECT 1 FROM pg_auth_members WHERE pg_get_userbyid(roleid) = $1 AND pg_get_userbyid(member) = $2" + (hasSet ? " AND set_option" : "");
     return (await db.query(sql, [role, member])).rows.length > 0;
 }
 
-async function grantRoleMembership(db: Q, role: string, member: string): Promise<boolean> {
+export async function grantRoleMembership(db: Q, role: string, member: string): Promise<boolean> {
     if (role === member || (await isMemberOfRole(db, role, member))) return false;
     await db.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`);
     return true;
 }
 
-async function revokeRoleMembership(db: Q, role: string, member: string): Promise<boolean> {
+export async function revokeRoleMembership(db: Q, role: string, member: string): Promise<boolean> {
     if (role === member || !(await isMemberOfRole(db, role, member))) return false;
     await db.query(`REVOKE ${quoteIdent(role)} FROM ${quoteIdent(member)}`);
     return true;
 }
 
-async function isSuperuser(db: Q, role: string): Promise<boolean> {
+export async function isSuperuser(db: Q, role: string): Promise<boolean> {
     const row = (await db.query("SELECT rolsuper FROM pg_roles WHERE rolname = $1", [role])).rows[0];
     if (!row) throw new Error(`could not check if role ${role} is superuser: no such role`);
     return row.rolsuper === true;
 }
 
 /** helpers.go withRolesGranted: a non-superuser admin temporarily becomes a member of the owners (same transaction). */
-async function withRolesGranted(db: Q, roles: string[], fn: () => Promise<void>): Promise<void> {
+export async function withRolesGranted(db: Q, roles: string[], fn: () => Promise<void>): Promise<void> {
     if (roles.length === 0) return fn();
     const currentUser = (await db.query("SELECT CURRENT_USER AS u")).rows[0].u as string;
     if (await isSuperuser(db, currentUser)) return fn();
@@ -272,7 +272,7 @@ async function withRolesGranted(db: Q, roles: string[], fn: () => Promise<void>)
 }
 
 /** resource_postgresql_grant.go getRolesToGrant: table owners and the schema owner (pg_database_owner resolved). */
-async function rolesToGrant(db: Q, inputs: any): Promise<string[]> {
+export async function rolesToGrant(db: Q, inputs: any): Promise<string[]> {
     if (["database", "foreign_data_wrapper", "foreign_server"].includes(inputs.objectType)) return [];
     const owners: string[] = inputs.objectType === "schema" ? [] : (await db.query("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = $1", [inputs.schema])).rows.map((r) => r.tableowner);
     const schemaOwner = (await db.query("SELECT rolname FROM pg_namespace JOIN pg_roles ON nspowner = pg_roles.oid WHERE nspname = $1", [inputs.schema])).rows[0]?.rolname;

@@ -107,22 +107,25 @@ for (const preview of [false, true]) {
             assert.strictEqual(run.ofType(T.statefulSet).length, 1, "one shared server");
         });
 
-        it("sends every postgresql resource through the one explicit postgresql provider (adminEndpoint, TLS)", () => {
+        it("sends every postgresql resource through an explicit admin provider (adminEndpoint, TLS): the server's, or one per organization database", () => {
             const providers = run.ofType(T.postgresProvider);
-            assert.strictEqual(providers.length, 1);
-            const provider = providers[0];
+            // the maintenance database's, and one per organization (its roles are deleted where their objects are)
+            assert.deepStrictEqual(providers.map((p) => p.inputs.database).sort(), ["acme", "globex", "initech", "postgres"]);
             const pg = run.resources.filter((r) => r.type.startsWith("postgresql:"));
             assert.ok(pg.length > 30);
             for (const r of pg) {
                 assert.ok(r.provider, `${r.type} ${r.name} has an explicit provider`);
                 const cut = r.provider!.lastIndexOf("::");
-                assert.match(r.provider!.slice(0, cut), new RegExp(`::pulumi:providers:postgresql::${provider.name}$`), `${r.type} ${r.name}`);
+                const provider = providers.find((p) => r.provider!.slice(0, cut).endsWith(`::pulumi:providers:postgresql::${p.name}`));
+                assert.ok(provider, `${r.type} ${r.name}: one of the admin providers`);
                 if (!preview) assert.strictEqual(r.provider!.slice(cut + 2), provider.id);
             }
-            assert.strictEqual(provider.inputs.host, "localhost", "adminEndpoint.host");
-            if (!preview) assert.strictEqual(String(provider.inputs.port), "15432", "adminEndpoint.port");
-            assert.ok(["require", "verify-ca", "verify-full"].includes(provider.inputs.sslmode), "TLS for the admin connection too");
-            assert.notStrictEqual(provider.inputs.sslmode, "disable");
+            for (const provider of providers) {
+                assert.strictEqual(provider.inputs.host, "localhost", "adminEndpoint.host");
+                if (!preview) assert.strictEqual(String(provider.inputs.port), "15432", "adminEndpoint.port");
+                assert.ok(["require", "verify-ca", "verify-full"].includes(provider.inputs.sslmode), "TLS for the admin connection too");
+                assert.strictEqual(provider.inputs.sslmode, providers[0].inputs.sslmode, "the same TLS settings for every admin connection");
+            }
         });
 
         it("passes every password and key field as a secret: Secrets' stringData, Roles' password, the Provider's password", () => {
