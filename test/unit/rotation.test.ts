@@ -5,6 +5,10 @@
  * registers exactly the same inputs.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
 import { RecordedResource, RunResult, runPulumi } from "../../stacks/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { NOW_VARIABLE } from "../../components/clock";
@@ -261,6 +265,38 @@ describe("scheduled rotation", function () {
         it("annotates a rotating app's Secret for Stakater Reloader", () => {
             const secret = runs.t0.ofType(T.secret).find((s) => s.inputs.metadata.name === "storefront-database")!;
             assert.deepStrictEqual(secret.inputs.metadata.annotations, { "reloader.stakater.com/match": "true" });
+        });
+    });
+
+    describe("offline plan", () => {
+        it("shows per app which login is delivered, when the next rotation is due and until when the previous stays valid", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotation-plan-"));
+            try {
+                fs.writeFileSync(path.join(dir, "Pulumi.rot.yaml"), [
+                    "config:",
+                    "  postgres-access:database:",
+                    "    engine: statefulset",
+                    "  postgres-access:organizations:",
+                    "    - name: acme",
+                    "      apps:",
+                    `        - { name: storefront, rotation: { every: 30d, anchor: "${ANCHOR}" } }`,
+                    "        - { name: reporting, access: readonly }",
+                    "",
+                ].join("\n"));
+                const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/plan.ts", "rot", "--dir", dir], {
+                    cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 120000, env: { ...process.env, [NOW_VARIABLE]: "2026-02-15T08:00:00Z" },
+                });
+                assert.strictEqual(r.status, 0, r.stderr);
+                const storefront = r.stdout.slice(r.stdout.indexOf("  app storefront:")).split(/\n(?=  app )/)[0];
+                assert.match(storefront, /^    login: +acme_storefront_b \(LOGIN, member of acme_readwrite, connection limit 20\)$/m);
+                assert.match(storefront, /^    rotation: +every 30d, period 1: login acme_storefront_b delivered since 2026-01-31T00:00:00Z$/m);
+                assert.match(storefront, /next rotation due 2026-03-02T00:00:00Z \(first run after it: acme_storefront_a gets a fresh password and is delivered\)/);
+                assert.match(storefront, /previous login acme_storefront_a stays valid until 2026-03-02T00:00:00Z \(grace period\)/);
+                const reporting = r.stdout.slice(r.stdout.indexOf("  app reporting:")).split(/\n(?=  app |\n)/)[0];
+                assert.doesNotMatch(reporting, /rotation:/);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
     });
 });
