@@ -27,8 +27,11 @@ export interface RotationSpec {
 export const ROTATION_SLOTS = ["a", "b"] as const;
 export type RotationSlot = (typeof ROTATION_SLOTS)[number];
 
-/** Shortest and longest allowed `rotation.every`. */
-export const ROTATION_MIN_SECONDS = 3600;
+/**
+ * Shortest and longest allowed `rotation.every`. The scheduled run (.github/workflows/rotate.yml) comes
+ * hourly, so the shortest period still gets six chances to rotate, and clients have hours to re-read.
+ */
+export const ROTATION_MIN_SECONDS = 6 * 3600;
 export const ROTATION_MAX_SECONDS = 366 * 86400;
 
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 7 * 86400 };
@@ -43,7 +46,7 @@ export function parseDuration(text: string): number | undefined {
 export function rotationEveryProblem(every: unknown): string | undefined {
     const seconds = typeof every === "string" ? parseDuration(every) : undefined;
     if (seconds === undefined) return "expected a duration such as \"30d\", \"12h\", \"90m\" or \"2w\" (a whole number and one unit: m, h, d, w)";
-    if (seconds < ROTATION_MIN_SECONDS) return `"${every}" is shorter than 1h: clients need time to re-read their credentials, and the scheduled run must come at least once per period`;
+    if (seconds < ROTATION_MIN_SECONDS) return `"${every}" is shorter than 6h: the scheduled run (hourly, .github/workflows/rotate.yml) must come several times per period, and clients need time to re-read their credentials`;
     if (seconds > ROTATION_MAX_SECONDS) return `"${every}" is longer than 366d; rotate at least once a year`;
     return undefined;
 }

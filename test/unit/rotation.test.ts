@@ -77,12 +77,13 @@ describe("scheduled rotation", function () {
     this.timeout(120000);
 
     describe("schedule (pure)", () => {
-        it("reads durations in m, h, d, w and bounds them to 1h..366d", () => {
+        it("reads durations in m, h, d, w and bounds them to 6h..366d", () => {
             assert.deepStrictEqual(["90m", "12h", "30d", "2w"].map(parseDuration), [5400, 43200, 2592000, 1209600]);
             for (const bad of ["30", "1.5d", "d", "-1d", "30 d", "0h", "1y"]) assert.strictEqual(parseDuration(bad), undefined, bad);
-            assert.match(rotationEveryProblem("59m")!, /shorter than 1h/);
+            assert.match(rotationEveryProblem("359m")!, /shorter than 6h/);
             assert.match(rotationEveryProblem("367d")!, /longer than 366d/);
-            assert.strictEqual(rotationEveryProblem("1h"), undefined);
+            assert.strictEqual(rotationEveryProblem("6h"), undefined);
+            assert.strictEqual(rotationEveryProblem("360m"), undefined);
         });
 
         it("alternates the active login by period and keeps each password from the period its login became active", () => {
@@ -139,7 +140,7 @@ describe("scheduled rotation", function () {
             ], { engine: "statefulset" }, { vault: { address: "https://vault.example.com", kubernetesNamespace: "vault" } }));
             const at = (path: string) => problems.filter((p) => p.startsWith(`${path}:`));
             assert.match(at("organizations[0].apps[0].rotation.every")[0], /expected a duration such as "30d"/);
-            assert.match(at("organizations[0].apps[1].rotation.every")[0], /shorter than 1h/);
+            assert.match(at("organizations[0].apps[1].rotation.every")[0], /shorter than 6h/);
             assert.match(at("organizations[0].apps[2].rotation.anchor")[0], /RFC 3339/);
             assert.match(at("organizations[0].apps[3].rotation")[0], /unknown field "grace"/);
             assert.match(at("organizations[0].apps[4].rotation")[0], /expected an object such as \{every: 30d\}/);
