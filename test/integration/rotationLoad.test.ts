@@ -138,7 +138,8 @@ for (const scenario of [inCluster, rds]) {
             it("opens every connection with the delivered credentials across three periods; a client that never re-reads works through the grace period only", async () => {
                 const runs = await runsOf(scenario);
                 const certs = serverCertificates();
-                server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: scenario.hba(runs[0]) });
+                // every statement logged, to show that no password reaches the server in clear text
+                server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: scenario.hba(runs[0]), settings: { log_statement: "all" } });
                 const srv = server;
                 const admin = await scenario.admin(srv);
                 await applyProviderResources(srv, runs[0], admin);
@@ -233,6 +234,11 @@ for (const scenario of [inCluster, rds]) {
                     ["acme_storefront_a", ["acme_readwrite"], false],
                     ["acme_storefront_b", ["acme_readwrite"], false],
                 ]);
+                const passwords = runs.flatMap((r) => [...scenario.delivered(r).values()].map((c) => c.password));
+                assert.strictEqual(new Set(passwords).size, 8, "per app four distinct passwords over the five runs (one per period)");
+                const log = srv.serverLog();
+                assert.match(log, /ALTER ROLE "acme_storefront_b" PASSWORD 'SCRAM-SHA-256\$/, "the statements are in the log");
+                for (const p of passwords) assert.ok(!log.includes(p), "no delivered password in the server log");
                 console.log(`      PostgreSQL ${version}, ${scenario.name}: ${stats.ok} connections, 0 failed, ${STEPS.length} runs`);
             });
         });

@@ -263,6 +263,22 @@ describe("scheduled rotation", function () {
             assert.deepStrictEqual(inputsByResource(reporting(runs.t0)), inputsByResource(reporting(a)), "the other apps of a stack with rotating apps are untouched");
         });
 
+        it("runs in preview mode (passwords unknown) too", async () => {
+            const saved = process.env[NOW_VARIABLE];
+            process.env[NOW_VARIABLE] = times.t1;
+            try {
+                const run = await runPulumi(() => {
+                    // eslint-disable-next-line @typescript-eslint/no-require-imports
+                    const program = require("../../stacks/program") as typeof import("../../stacks/program");
+                    return program.createStack();
+                }, { stack: "dev", config: rotationConfig, preview: true });
+                assert.deepStrictEqual(run.ofType(T.role).filter((r) => /login-[ab]-role$/.test(r.name)).map((r) => r.inputs.name).sort(), ["acme_billing_a", "acme_billing_b", "acme_storefront_a", "acme_storefront_b"]);
+            } finally {
+                if (saved === undefined) delete process.env[NOW_VARIABLE];
+                else process.env[NOW_VARIABLE] = saved;
+            }
+        });
+
         it("annotates a rotating app's Secret for Stakater Reloader", () => {
             const secret = runs.t0.ofType(T.secret).find((s) => s.inputs.metadata.name === "storefront-database")!;
             assert.deepStrictEqual(secret.inputs.metadata.annotations, { "reloader.stakater.com/match": "true" });
