@@ -208,6 +208,12 @@ describe("scheduled rotation", function () {
             assert.strictEqual(new Set(["t0", "t1", "t2", "t3"].map((k) => deliveredOf(runs[k], "storefront-database").password)).size, 4, "every period delivers a new password");
         });
 
+        it("after a whole period without any run, renews the still-delivered login's password (README: missed runs)", () => {
+            // runs at t and t+2·every only: login a was delivered at t and is again, with a new password
+            assert.strictEqual(deliveredOf(runs.t2, "storefront-database").username, deliveredOf(runs.t0, "storefront-database").username);
+            assert.notStrictEqual(deliveredOf(runs.t2, "storefront-database").password, deliveredOf(runs.t0, "storefront-database").password);
+        });
+
         it("sends the server only SCRAM verifiers of the passwords, one per login", () => {
             for (const k of ["t0", "t1"]) {
                 for (const slot of ["a", "b"]) {
@@ -277,6 +283,15 @@ describe("scheduled rotation", function () {
                 if (saved === undefined) delete process.env[NOW_VARIABLE];
                 else process.env[NOW_VARIABLE] = saved;
             }
+        });
+
+        it("registers the logins through RotatingAppLogin, an exported component of the package", async () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const pkg = require("../../components") as Record<string, unknown>;
+            assert.strictEqual(typeof pkg.RotatingAppLogin, "function");
+            assert.strictEqual(typeof pkg.rotationStatus, "function");
+            const components = runs.t0.resources.filter((r) => r.type === "postgres-access:index:RotatingAppLogin").map((r) => r.name).sort();
+            assert.deepStrictEqual(components, ["acme-billing-login", "acme-storefront-login"]);
         });
 
         it("annotates a rotating app's Secret for Stakater Reloader", () => {
