@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PostgresServer, clientSslMode } from "./database/postgresServer";
 import { ConnectionSettings } from "./connectionInfo";
-import { appNames, AppNames } from "./naming";
+import { appNames, AppNames, rotationLoginNames } from "./naming";
 import { AppSpec, OrganizationSpec } from "./types";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
 import { AppLogin } from "./postgres/appLogin";
 import { RotatingAppLogin } from "./postgres/rotatingAppLogin";
-import { rotationLoginNames } from "./naming";
 import { rotationStatus } from "./rotation";
 import { currentTime } from "./clock";
 import { DatabaseSecret } from "./kubernetes/databaseSecret";
