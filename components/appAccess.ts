@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PostgresServer, clientSslMode } from "./database/postgresServer";
 import { ConnectionSettings } from "./connectionInfo";
-import { appNames, AppNames } from "./naming";
+import { appNames, AppNames, rotationLoginNames } from "./naming";
 import { AppSpec, OrganizationSpec } from "./types";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
 import { AppLogin } from "./postgres/appLogin";
+import { RotatingAppLogin } from "./postgres/rotatingAppLogin";
+import { rotationStatus } from "./rotation";
+import { currentTime } from "./clock";
 import { DatabaseSecret } from "./kubernetes/databaseSecret";
 import { AwsAppPlatform } from "./aws/awsPlatform";
 import { VaultAppPlatform } from "./vault/vaultPlatform";
@@ -45,7 +48,16 @@ export interface AppAccessArgs {
     platform: AppPlatform;
     /** The organization's KMS key for Secrets Manager entries (secretsmanager apps). */
     secretsKeyArn?: pulumi.Output<string>;
+    /** The run's current time (scheduled rotation); default: the clock (`currentTime`). */
+    now?: Date;
 }
+
+/**
+ * Annotations on a rotating app's Kubernetes Secret for Stakater Reloader: Deployments annotated
+ * `reloader.stakater.com/search: "true"` get a rolling restart (within their maxSurge / maxUnavailable)
+ * when the Secret's value changes (README "Scheduled rotation").
+ */
+export const RELOADER_SECRET_ANNOTATIONS: Record<string, string> = { "reloader.stakater.com/match": "true" };
 
 /** An app's certificate identity with tls "mtls". */
 export interface CertificateIdentityDescription {
@@ -72,7 +84,10 @@ export function describeAuthentication(app: AppSpec, server: PostgresServer, ide
         "vault-static": "a password Vault rotates (static role) read with its ServiceAccount's Kubernetes auth",
         "vault-dynamic": "a short-lived user Vault creates per lease (dynamic role) read with its ServiceAccount's Kubernetes auth",
     };
-    return `${tls} ${how[app.credentials]}`;
+    const rotated = app.rotation && (app.credentials === "kubernetes" || app.credentials === "secretsmanager")
+        ? `, rotated every ${app.rotation.every} over two alternating logins`
+        : "";
+    return `${tls} ${how[app.credentials]}${rotated}`;
 }
 
 /**
@@ -84,8 +99,11 @@ export class AppAccess extends pulumi.ComponentResource {
     public readonly names: AppNames;
     /** The app's name. */
     public readonly appName: string;
-    /** The login role (static credentials); undefined for vault-dynamic. */
-    public readonly login?: AppLogin;
+    /**
+     * The login role (static credentials); with `rotation` the two alternating logins (the delivered one's
+     * `username`/`password`); undefined for vault-dynamic.
+     */
+    public readonly login?: AppLogin | RotatingAppLogin;
     /** Connection settings (no password). */
     public readonly settings: pulumi.Output<ConnectionSettings>;
     /** How the app authenticates. */
@@ -111,7 +129,17 @@ export class AppAccess extends pulumi.ComponentResource {
         } : undefined);
         const groupRole = database.groupRoles[app.access];
 
-        if (app.credentials !== "vault-dynamic") {
+        // scheduled rotation (kubernetes / secretsmanager): two alternating logins, the active one delivered
+        const rotation = app.rotation && server.tls !== "mtls" && (app.credentials === "kubernetes" || app.credentials === "secretsmanager") ? app.rotation : undefined;
+        if (rotation) {
+            this.login = new RotatingAppLogin(`${name}-login`, {
+                roleNames: rotationLoginNames(organization.name, app.name),
+                access: app.access,
+                groupRole: groupRole.name,
+                connectionLimit: app.connectionLimit,
+                status: rotationStatus({ organization: organization.name, name: app.name, rotation }, args.now ?? currentTime()),
+            }, { parent: this, dependsOn: database.privilegesReady });
+        } else if (app.credentials !== "vault-dynamic") {
             this.login = new AppLogin(`${name}-login`, {
                 roleName: this.names.loginRole,
                 access: app.access,
@@ -122,6 +150,7 @@ export class AppAccess extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: database.privilegesReady });
         }
 
+        const loginName = this.login instanceof RotatingAppLogin ? rotationLoginNames(organization.name, app.name)[this.login.status.activeSlot] : this.names.loginRole;
         const sslmode = clientSslMode(server.tls);
         const tlsFiles = server.tls === "mtls"
             ? { sslrootcert: SVID_FILES.bundle, sslcert: SVID_FILES.cert, sslkey: SVID_FILES.key }
@@ -130,7 +159,7 @@ export class AppAccess extends pulumi.ComponentResource {
             host,
             port,
             database: db,
-            username: this.names.loginRole,
+            username: loginName,
             sslmode,
             ...tlsFiles,
         }));
@@ -155,6 +184,7 @@ export class AppAccess extends pulumi.ComponentResource {
                     password: this.login!.password,
                     caCertPem: server.caCertPem,
                     labels: { "app.kubernetes.io/name": app.name },
+                    ...(rotation ? { annotations: RELOADER_SECRET_ANNOTATIONS } : {}),
                 }, { parent: this, dependsOn: [this.login!] });
                 this.delivered = secret.secretName.apply((secretName): Record<string, string> => ({ secret: secretName }));
                 break;

@@ -214,6 +214,15 @@ export function appNames(org: string, app: string, env: string, isDefaultApp: bo
     };
 }
 
+/**
+ * The two alternating LOGIN roles of an app with `rotation` (`<org>_<app>_a`, `<org>_<app>_b`, each ≤ 63
+ * bytes); they take the place of its single login. `derivedNameProblems` claims them for rotating apps, so
+ * they can never be another app's login.
+ */
+export function rotationLoginNames(org: string, app: string): { a: string; b: string } {
+    return { a: pgIdentifier(org, app, "a"), b: pgIdentifier(org, app, "b") };
+}
+
 /** Databases every PostgreSQL server already has; an organization cannot be given one of them. */
 export const EXISTING_DATABASES = ["postgres", "template0", "template1"];
 /** Databases RDS adds (its management database). */
@@ -236,7 +245,7 @@ export interface NamedOrganization {
     name: string;
     /** e.g. `organizations[1]` */
     path: string;
-    apps: { name: string; path: string; isDefaultApp: boolean }[];
+    apps: { name: string; path: string; isDefaultApp: boolean; rotates?: boolean }[];
 }
 
 /**
@@ -327,6 +336,10 @@ export function derivedNameProblems(env: string, organizations: NamedOrganizatio
             const who = `used by app "${app.name}" of organization "${org.name}"`;
             claim("PostgreSQL role", n.loginRole, `${app.path}.name`, `the login ${who}`);
             rdsReserved(n.loginRole, `${app.path}.name`, "login");
+            if (app.rotates) {
+                const slots = rotationLoginNames(org.name, app.name);
+                for (const slot of ["a", "b"] as const) claim("PostgreSQL role", slots[slot], `${app.path}.rotation`, `the rotating login ${slot} ${who}`);
+            }
             claim("Vault role", n.vaultRole, `${app.path}.name`, who);
             claim("IAM role", n.iamRole, `${app.path}.name`, who);
             claim("Secrets Manager secret", n.secretsManagerSecret, `${app.path}.name`, who);

@@ -1,4 +1,5 @@
 /** Enumerations shared by the components and the stack config. */
+import type { RotationSpec } from "./rotation";
 
 /** What an app may do in its organization's database. */
 export const ACCESS_LEVELS = ["owner", "readwrite", "readonly"] as const;
@@ -38,6 +39,11 @@ export interface AppSpec {
     runAsUser?: number;
     /** delivery vault-agent: gid the agent runs as (default runAsUser). */
     runAsGroup?: number;
+    /**
+     * kubernetes / secretsmanager: scheduled rotation over two alternating logins (README "Scheduled
+     * rotation"); absent = one login whose password changes only on `pulumi up --replace`.
+     */
+    rotation?: RotationSpec;
 }
 
 /** One organization (tenant), as the components receive it. */

@@ -7,6 +7,8 @@ import { z } from "zod";
 import { ENV_NAME_MAX, ENV_NAME_PATTERN, NAME_PATTERN, NamedOrganization, derivedNameProblems, rdsReservedRoleProblem } from "../components/naming";
 import { pemBundleProblems, readPemFile, runTime } from "./certificateBundle";
 import { VAULT_TOKEN_MAX_TTL } from "../components/vault/vaultPolicies";
+import { rotationEveryProblem } from "../components/rotation";
+import { parseRfc3339 } from "../components/clock";
 
 /** Why a dynamic lease cannot outlive a day. */
 const TTL_LIMIT = `seconds; Vault revokes a lease when the login token that created it expires, and the apps' tokens live at most ${VAULT_TOKEN_MAX_TTL} s`;
@@ -259,6 +261,15 @@ const awsSchema = z.strictObject({
     permissionsBoundaryArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/\S+$/, { error: "expected an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary" }).optional(),
 });
 
+/** `apps[].rotation`: alternating logins rotated on a schedule (README "Scheduled rotation"). */
+const rotationSchema = z.strictObject({
+    every: z.string({ error: "expected a duration such as \"30d\" or \"12h\"" }).superRefine((v, ctx) => {
+        const problem = rotationEveryProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    anchor: z.string({ error: "expected an RFC 3339 date-time" }).refine((v) => parseRfc3339(v) !== undefined, { error: "expected an RFC 3339 date-time such as 2026-01-05T03:00:00Z" }).optional(),
+}, { error: "expected an object such as {every: 30d}" });
+
 const appSchema = z.strictObject({
     name: dnsName(40),
     access: oneOf(ACCESS_LEVELS).default("readwrite"),
@@ -280,6 +291,7 @@ const appSchema = z.strictObject({
     runAsUser: positiveInt("uid, not 0", 1, 2147483647).optional(),
     /** delivery vault-agent: the gid the agent runs as (default: runAsUser). */
     runAsGroup: positiveInt("gid, not 0", 1, 2147483647).optional(),
+    rotation: rotationSchema.optional(),
 });
 
 const organizationSchema = z.strictObject({
@@ -507,6 +519,13 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
             for (const key of ["runAsUser", "runAsGroup"]) {
                 if (app[key] !== undefined && app.delivery !== "vault-agent") add(`${appPath}.${key}`, "only applies to delivery \"vault-agent\"");
             }
+            if (app.rotation !== undefined) {
+                if (credentials !== "kubernetes" && credentials !== "secretsmanager") {
+                    add(`${appPath}.rotation`, `only applies to credentials "kubernetes" or "secretsmanager"; with "${credentials}" Vault rotates (${credentials === "vault-static" ? "rotationPeriod / rotationSchedule" : "every lease is a new user"})`);
+                } else if (db.tls === "mtls") {
+                    add(`${appPath}.rotation`, "does not apply with database.tls \"mtls\": the login has no password (its SPIFFE certificate, which SPIRE rotates, is its credential)");
+                }
+            }
             if (app.syncSecret !== undefined && (app.delivery ?? DELIVERY_FOR_CREDENTIALS[credentials as CredentialSource]?.[0]) !== "csi") add(`${appPath}.syncSecret`, "only applies to delivery \"csi\"");
             const ttlKeys = ["defaultTtl", "maxTtl"].filter((k) => app[k] !== undefined);
             if (ttlKeys.length && credentials !== "vault-dynamic") add(`${appPath}.${ttlKeys[0]}`, "only applies to credentials \"vault-dynamic\"");
@@ -532,8 +551,8 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
     const named: NamedOrganization[] = [];
     orgs.forEach((org, i) => {
         if (!org || typeof org !== "object" || !isName(org.name, 40)) return;
-        const apps: { name: string; path: string; isDefaultApp: boolean }[] = Array.isArray(org.apps)
-            ? org.apps.flatMap((app: any, j: number) => (app && isName(app.name, 40) ? [{ name: app.name, path: `organizations[${i}].apps[${j}]`, isDefaultApp: false }] : []))
+        const apps: NamedOrganization["apps"] = Array.isArray(org.apps)
+            ? org.apps.flatMap((app: any, j: number) => (app && isName(app.name, 40) ? [{ name: app.name, path: `organizations[${i}].apps[${j}]`, isDefaultApp: false, rotates: app.rotation !== undefined }] : []))
             : [{ name: org.name, path: `organizations[${i}]`, isDefaultApp: true }];
         named.push({ name: org.name, path: `organizations[${i}]`, apps });
     });

@@ -34,9 +34,18 @@ export function mockRandomSeed(name: string): string {
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
 
+/**
+ * A scheduled rotation's keeper (`keepers.rotationPeriod`, components/rotation.ts): the engine replaces a
+ * random resource when its keepers change, so the mocks give a new value per period.
+ */
+function rotationSeed(name: string, inputs: any): string {
+    const period = inputs?.keepers?.rotationPeriod;
+    return period === undefined ? name : `${name}@period${period}`;
+}
+
 export function mockOutputs(type: string, name: string, inputs: any, account = ACCOUNT): Record<string, unknown> {
     const ACCOUNT = account;
-    if (type.startsWith("random:")) name = mockRandomSeed(name);
+    if (type.startsWith("random:")) name = mockRandomSeed(rotationSeed(name, inputs));
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
         case "random:index/randomString:RandomString":

@@ -6,6 +6,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource } from "./offlineRun";
 import { StackOutputs } from "./program";
 import { describeServerTls } from "../components/database/serverConfig";
+import { RotatingAppLogin } from "../components/postgres/rotatingAppLogin";
+import { rotationLoginNames } from "../components/naming";
+import { RotationStatus } from "../components/rotation";
+
+/** The plan's lines for a rotating app: which login is delivered, when the next rotation is due, the grace. */
+export function describeRotation(every: string, logins: { a: string; b: string }, status: RotationStatus): string[] {
+    const at = (d: Date) => d.toISOString().replace(".000Z", "Z");
+    return [
+        `    rotation:     every ${every}, period ${status.period}: login ${logins[status.activeSlot]} delivered since ${at(status.activeSince)}`,
+        `                  next rotation due ${at(status.nextRotation)} (first run after it: ${logins[status.previousSlot]} gets a fresh password and is delivered)`,
+        `                  previous login ${logins[status.previousSlot]} stays valid until ${at(status.previousValidUntil)} (grace period)`,
+    ];
+}
 
 interface PlanOptions {
     preview: boolean;
@@ -74,11 +87,14 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
             out.push(`organization ${spec.name}  (namespace ${spec.name}, database ${spec.name.replace(/-/g, "_")}, ${childrenOf(org, custom).length} resources)`);
             for (const app of org.apps) {
                 const appSpec = spec.apps.find((a) => a.name === app.appName)!;
-                const login = roleNamed(app.names.loginRole, custom);
+                const rotating = app.login instanceof RotatingAppLogin ? app.login : undefined;
+                const slotLogins = rotating ? rotationLoginNames(spec.name, appSpec.name) : undefined;
+                const login = roleNamed(rotating ? slotLogins![rotating.status.activeSlot] : app.names.loginRole, custom);
                 const memberOf: string[] = login?.inputs?.roles ?? [];
                 const group = memberOf[0] ?? `${spec.name.replace(/-/g, "_")}_${appSpec.access}`;
                 out.push(`  app ${appSpec.name}: ${appSpec.access}, credentials ${appSpec.credentials}, delivery ${appSpec.delivery}`);
                 out.push(`    login:        ${login ? `${login.inputs.name} (LOGIN, member of ${memberOf.join(", ") || "-"}, connection limit ${login.inputs.connectionLimit})` : `Vault-generated users, members of ${group}`}`);
+                if (rotating && slotLogins) out.push(...describeRotation(appSpec.rotation!.every, slotLogins, rotating.status));
                 out.push(`    authenticates: ${app.authentication}`);
                 const ownedDatabase = custom.find((r) => r.type === "postgresql:index/database:Database" && r.inputs?.owner === group);
                 if (ownedDatabase) {

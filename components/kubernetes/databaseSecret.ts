@@ -16,6 +16,8 @@ export interface DatabaseSecretArgs {
     caCertPem?: pulumi.Input<string>;
     /** Labels, e.g. the app name. */
     labels?: Record<string, string>;
+    /** Annotations, e.g. for a reloader (absent: none). */
+    annotations?: Record<string, string>;
 }
 
 /**
@@ -35,7 +37,7 @@ export class DatabaseSecret extends pulumi.ComponentResource {
         const fields = connectionFieldsOutput(args.settings, args.password);
         const data = pulumi.secret(pulumi.all([fields, args.caCertPem]).apply(([f, ca]) => (ca ? { ...f, "ca.crt": ca } : f)));
         const secret = new k8s.core.v1.Secret(name, {
-            metadata: { name: args.secretName, namespace: args.namespace, labels: managedLabels(args.labels) },
+            metadata: { name: args.secretName, namespace: args.namespace, labels: managedLabels(args.labels), ...(args.annotations ? { annotations: args.annotations } : {}) },
             type: "Opaque",
             stringData: data,
         }, { parent: this, additionalSecretOutputs: ["data", "stringData"] });

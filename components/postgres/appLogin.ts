@@ -20,6 +20,11 @@ export interface AppLoginArgs {
      * (tls mtls, where its client certificate is its only credential).
      */
     passwordManagedBy?: "pulumi" | "vault" | "none";
+    /**
+     * `keepers` of the login's RandomPassword: a new password is generated whenever they change (scheduled
+     * rotation keeps the period in which the login last became active here). Absent: no keepers.
+     */
+    passwordKeepers?: Record<string, string>;
 }
 
 /** Options every app login gets: a LOGIN role with no elevated attribute, privileges only through its group. */
@@ -92,6 +97,7 @@ export class AppLogin extends pulumi.ComponentResource {
             minLower: 1,
             minUpper: 1,
             minNumeric: 1,
+            ...(args.passwordKeepers ? { keepers: args.passwordKeepers } : {}),
         }, { parent: this });
         const secretPassword = pulumi.secret(password.result);
         const verifier = scramVerifierOf(name, secretPassword, this);
