@@ -1,4 +1,5 @@
 /** Enumerations shared by the components and the stack config. */
+import type { AccessRequestSpec } from "./accessRequests";
 
 /** What an app may do in its organization's database. */
 export const ACCESS_LEVELS = ["owner", "readwrite", "readonly"] as const;
@@ -45,4 +46,6 @@ export interface OrganizationSpec {
     /** ResourceQuota of its namespace. */
     quota: { cpu: string; memory: string; pods: number };
     apps: AppSpec[];
+    /** Time-bound access requests of the organization's ServiceAccounts (components/accessRequests.ts). */
+    accessRequests?: AccessRequestSpec[];
 }

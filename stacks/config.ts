@@ -6,6 +6,9 @@
 import { z } from "zod";
 import { NAME_PATTERN, NamedOrganization, derivedNameProblems } from "../components/naming";
 import { VAULT_TOKEN_MAX_TTL } from "../components/vault/vaultPolicies";
+import { currentTime } from "../components/clock";
+import { AccessPolicy } from "../components/accessRequests";
+import { accessPolicyOf, accessPolicySchema, accessRequestProblems, accessRequestSchema } from "./accessRequestConfig";
 
 /** Why a dynamic lease cannot outlive a day. */
 const TTL_LIMIT = `seconds; Vault revokes a lease when the login token that created it expires, and the apps' tokens live at most ${VAULT_TOKEN_MAX_TTL} s`;
@@ -269,6 +272,8 @@ const organizationSchema = z.strictObject({
     access: oneOf(ACCESS_LEVELS).optional(),
     credentials: oneOf(CREDENTIAL_SOURCES).optional(),
     apps: z.array(appSchema, { error: "expected a list of apps" }).min(1, { error: "expected at least one app (or leave apps out for one app named after the organization)" }).optional(),
+    /** Time-bound access for ServiceAccounts of the organization, issued only while approved (README "Access requests"). */
+    accessRequests: z.array(accessRequestSchema, { error: "expected a list of access requests" }).optional(),
 });
 
 export const stackConfigSchema = z.strictObject({
@@ -276,6 +281,7 @@ export const stackConfigSchema = z.strictObject({
     vault: vaultSchema.optional(),
     aws: awsSchema.optional(),
     organizations: z.array(organizationSchema, { error: "expected a list of organizations" }).min(1, { error: "expected at least one organization" }),
+    accessPolicy: accessPolicySchema.optional(),
 });
 
 type ParsedConfig = z.infer<typeof stackConfigSchema>;
@@ -300,6 +306,8 @@ export interface StackConfig {
     vault?: VaultConfig;
     aws?: AwsConfig;
     organizations: OrganizationConfig[];
+    /** `postgres-access:accessPolicy` with its defaults (maxDuration in seconds). */
+    accessPolicy: AccessPolicy;
 }
 
 /** A config problem: where (`organizations[1].apps[0].access`) and what is allowed. */
@@ -507,7 +515,7 @@ export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
  */
 export function parseStackConfig(raw: unknown, env: string): StackConfig {
     const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
-    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env)];
+    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env), ...accessRequestProblems(raw, env, currentTime())];
     const seen = new Set<string>();
     const unique = problems.filter((p) => {
         const key = `${p.path}\u0000${p.message}`;
@@ -526,6 +534,7 @@ export function parseStackConfig(raw: unknown, env: string): StackConfig {
             name: org.name,
             connectionLimit: org.connectionLimit,
             quota: org.quota,
+            accessRequests: org.accessRequests ?? [],
             apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
                 const parsedApp = org.apps ? app : appSchema.parse(app);
                 return {
@@ -535,8 +544,9 @@ export function parseStackConfig(raw: unknown, env: string): StackConfig {
                 };
             }),
         })),
+        accessPolicy: accessPolicyOf(data.accessPolicy),
     };
 }
 
 /** The config keys the program reads, as `postgres-access:<key>`. */
-export const CONFIG_KEYS = ["database", "vault", "aws", "organizations"] as const;
+export const CONFIG_KEYS = ["database", "vault", "aws", "organizations", "accessPolicy"] as const;
