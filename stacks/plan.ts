@@ -4,7 +4,8 @@
  * tree by organization and app, the grants each app gets, how it authenticates, resource counts, and
  * config errors. Exit code 1 on invalid config, 2 for a stack file that does not exist.
  * `--preview` runs it as `pulumi preview` does (computed values unknown); `--dir <folder>` reads the stack
- * file from another folder than the project's.
+ * file from another folder than the project's; `--now <RFC 3339>` plans as of that instant (it sets
+ * POSTGRES_ACCESS_NOW: which access requests are approved, expired, how long they have left).
  */
 import { runPulumi, RecordedResource } from "./offlineRun";
 import { ConfigError } from "./config";
@@ -12,6 +13,7 @@ import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
 import { StackOutputs } from "./program";
 import { describePlan } from "./planReport";
+import { NOW_VARIABLE, parseRfc3339 } from "../components/clock";
 
 /**
  * Who runs the offline plan, as far as AWS is concerned: the stack's first platform admin role, in the
@@ -33,7 +35,16 @@ async function main(): Promise<number> {
     const args = process.argv.slice(2);
     const dirAt = args.indexOf("--dir");
     const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1] ?? ".") : PROJECT_ROOT;
-    const env = args.find((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1)) ?? "dev";
+    const nowAt = args.indexOf("--now");
+    if (nowAt >= 0) {
+        const now = args[nowAt + 1] ?? "";
+        if (!parseRfc3339(now)) {
+            console.error(`--now: expected an RFC 3339 date-time such as 2026-12-24T18:00:00Z, got "${now}"`);
+            return 2;
+        }
+        process.env[NOW_VARIABLE] = now;
+    }
+    const env = args.find((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1) && (nowAt < 0 || i !== nowAt + 1)) ?? "dev";
     const preview = args.includes("--preview");
     let raw: Record<string, unknown>;
     try {

@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource } from "./offlineRun";
 import { StackOutputs } from "./program";
 import { describeServerTls } from "../components/database/serverConfig";
+import { accessRequestPlanLines } from "./accessRequestPlan";
+import { currentTime } from "../components/clock";
 
 interface PlanOptions {
     preview: boolean;
@@ -91,6 +93,7 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
             }
             out.push("");
         }
+        out.push(...accessRequestPlanLines(outputs.config, currentTime()));
     }
     out.push(`Resource counts (${custom.length} resources, ${resources.length - custom.length} components):`);
     const counts = new Map<string, number>();

@@ -4,6 +4,10 @@
  * approved and unexpired and registers nothing for pending, denied and expired requests.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
 import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { NOW_VARIABLE } from "../../components/clock";
@@ -217,5 +221,33 @@ describe("access requests: the same config at different times", function () {
         assert.strictEqual(lines[0].grants, "login acme_request_incident_4711 (member of acme_readonly, VALID UNTIL 2026-12-24T18:00:00Z), credentials kubernetes: Secret acme/request-incident-4711-database for ServiceAccount oncall");
         assert.strictEqual(lines[1].grants, "nothing until 1 approval (has 0)");
         assert.strictEqual(lines[2].grants, "nothing (denied by bob@example.com)");
+    });
+});
+
+describe("access requests: the offline plan's --now", function () {
+    this.timeout(120000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-access-"));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const plan = (...args: string[]) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/plan.ts", ...args], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 120000, env: { ...process.env, [NOW_VARIABLE]: "" } });
+
+    it("plans as of the instant --now names", () => {
+        // JSON is YAML
+        fs.writeFileSync(path.join(dir, "Pulumi.requests.yaml"), JSON.stringify({ config: Object.fromEntries(Object.entries(baseConfig).map(([k, v]) => [`postgres-access:${k}`, v])) }));
+        const before = plan("requests", "--dir", dir, "--now", T0);
+        assert.strictEqual(before.status, 0, before.stderr);
+        assert.ok(before.stdout.includes(`Access requests at 2026-12-20T12:00:00.000Z (POSTGRES_ACCESS_NOW / --now):
+  acme/incident-4711: approved, readonly for ServiceAccount oncall, expires 2026-12-24T18:00:00Z (4d 6h left)
+    reason:   INC-4711: investigate stuck orders
+    approved: alice@example.com
+    grants:   login acme_request_incident_4711 (member of acme_readonly, VALID UNTIL 2026-12-24T18:00:00Z), credentials kubernetes: Secret acme/request-incident-4711-database for ServiceAccount oncall`), before.stdout);
+        assert.match(before.stdout, /acme\/rejected: denied, .*\n    approved: alice@example.com; denied: bob@example.com\n    grants:   nothing \(denied by bob@example.com\)/);
+        const after = plan("requests", "--dir", dir, "--now", EXPIRES);
+        assert.strictEqual(after.status, 0, after.stderr);
+        assert.match(after.stdout, /acme\/incident-4711: expired, .*\(past\)\n(.*\n){2}    grants:   nothing \(expired; anything issued earlier is removed by this run\)/);
+        const roles = (out: string) => Number(/(\d+)  postgresql:index\/role:Role/.exec(out)?.[1]);
+        assert.strictEqual(roles(before.stdout) - roles(after.stdout), 1, "the approved request's login is planned only before the expiry");
+        const bad = plan("requests", "--dir", dir, "--now", "tomorrow");
+        assert.strictEqual(bad.status, 2);
+        assert.match(bad.stderr, /--now: expected an RFC 3339 date-time/);
     });
 });
