@@ -154,7 +154,7 @@ export function requestCreationStatements(groupRole: string, expires: string): s
             "  EXECUTE pg_catalog.format(",
             "    'CREATE ROLE %I WITH LOGIN PASSWORD %L VALID UNTIL %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 5 IN ROLE %I',",
             `    '{{name}}', '{{password}}',`,
-            `    pg_catalog.least('{{expiration}}'::timestamptz, '${expiry}'::timestamptz),`,
+            `    LEAST('{{expiration}}'::timestamptz, '${expiry}'::timestamptz),`,
             `    ${quoteLiteral(groupRole)});`,
             "END",
             "$create$;",
