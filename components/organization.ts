@@ -99,6 +99,12 @@ export class Organization extends pulumi.ComponentResource {
             dependsOn: args.server instanceof pulumi.Resource ? [args.server] : [],
         });
 
+        // An organization's Vault connection stays while any vault-dynamic request is in the config, approved
+        // or not: leases issued earlier are revoked through it (program.ts lists the requests' roles in it).
+        if (args.platform.vault && (org.accessRequests ?? []).some((r) => r.credentials === "vault-dynamic")) {
+            args.platform.vault.organizationConnection(org.name, database.privilegesReady);
+        }
+
         // One KMS key per organization for its Secrets Manager entries, usable only by its own app roles.
         const secretsManagerApps = org.apps.filter((app) => app.credentials === "secretsmanager");
         const secretsManagerRequests = approved.filter((r) => r.credentials === "secretsmanager");
