@@ -28,3 +28,5 @@ export * from "./vault/vaultOrganizationConnection";
 export * from "./vault/vaultAppCredentials";
 export * from "./appAccess";
 export * from "./organization";
+export * from "./accessRequests";
+export * from "./accessRequestAccess";
