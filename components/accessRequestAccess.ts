@@ -17,7 +17,7 @@ import { AppPlatform, POD_CA_PATH } from "./appAccess";
 import { VAULT_TOKEN_MAX_TTL, appPolicy, credentialsPath } from "./vault/vaultPolicies";
 import { dynamicRevocationStatements } from "./vault/postgresStatements";
 import {
-    AccessRequestNames, AccessRequestSpec, accessRequestNames, expiryTimestamp, requestCreationStatements, requestLeaseTtls, requestRenewStatements,
+    AccessRequestNames, AccessRequestSpec, accessRequestNames, expiryTimestamp, postgresValidUntil, requestCreationStatements, requestLeaseTtls, requestRenewStatements,
 } from "./accessRequests";
 
 /** CONNECTION LIMIT of a request's login (a person's or a job's temporary access, not a service's pool). */
@@ -96,7 +96,7 @@ export class AccessRequestAccess extends pulumi.ComponentResource {
             this.login = new postgresql.Role(`${name}-login`, {
                 ...loginRoleSettings({ roleName: this.names.loginRole, access: request.access, groupRole: groupRole.name, connectionLimit: ACCESS_REQUEST_CONNECTION_LIMIT }),
                 // PostgreSQL refuses the login's password from this instant on, whoever runs what.
-                validUntil: this.expires,
+                validUntil: postgresValidUntil(request.expires),
                 password: scramVerifierOf(`${name}-login`, this.password, this),
             }, { parent: this, dependsOn: database.privilegesReady, additionalSecretOutputs: ["password"] });
         }

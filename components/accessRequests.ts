@@ -128,6 +128,18 @@ export function expiryTimestamp(expires: string): string {
 }
 
 /**
+ * The expiry as PostgreSQL prints a timestamptz (`rolvaliduntil::text` with DateStyle ISO and TimeZone UTC,
+ * e.g. `2026-12-24 18:00:00+00`): the postgresql provider reads `valid_until` back in that form, so a Role
+ * given it has no difference to apply on the next run (an RFC 3339 `…T18:00:00Z` would be "changed" on
+ * every run, and each in-place Role update revokes and re-grants its memberships).
+ */
+export function postgresValidUntil(expires: string): string {
+    const iso = new Date(expires).toISOString();
+    const ms = iso.slice(19, 23) === ".000" ? "" : iso.slice(19, 23).replace(/0+$/, "");
+    return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms}+00`;
+}
+
+/**
  * A Vault dynamic role's TTLs for a request: `vault.maxTtl`, capped so that a lease issued now ends no later
  * than the request (at least 1 s; the role is not registered once the request has expired). The default TTL
  * equals the maximum, so a lease is never renewed past what it was issued with (see requestRenewStatements);

@@ -107,6 +107,14 @@ for (const version of TESTED_MAJORS) {
                 array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS groups
                 FROM pg_roles r WHERE r.rolname = $1`, [LOGIN, expires]);
             assert.deepStrictEqual(rows[0], { valid_until_is_expiry: true, rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false, rolbypassrls: false, groups: ["acme_readonly"] });
+            // what the provider reads back (`COALESCE(rolvaliduntil::TEXT, 'infinity')`, lib/pq's DateStyle ISO,
+            // the server's TimeZone UTC) is what the program set: the next run has nothing to change
+            const login = resources.find((r) => r.type === "postgresql:index/role:Role" && r.inputs.name === LOGIN)!;
+            const admin = track(await server.connect({ user: server.superuser, password: server.superuserPassword }));
+            await admin.query("SET datestyle = 'ISO, MDY'");
+            await admin.query("SET timezone = 'UTC'");
+            const readBack = await admin.query("SELECT COALESCE(rolvaliduntil::TEXT, 'infinity') AS v FROM pg_catalog.pg_roles WHERE rolname = $1", [LOGIN]);
+            assert.strictEqual(readBack.rows[0].v, login.inputs.validUntil);
             await assert.rejects(server.connect({ user: creds.username, password: creds.password, database: "globex" }), /permission denied for database "globex"/);
         });
 
@@ -115,7 +123,7 @@ for (const version of TESTED_MAJORS) {
             const past = { ...incident, name: "yesterday", expires: rfc3339(now - 3600 * 1000) };
             const earlier = await runAt(config(version, now - 2 * 3600 * 1000, [past]));
             const role = earlier.find((r) => r.type === "postgresql:index/role:Role" && r.inputs.name === "acme_request_yesterday")!;
-            assert.strictEqual(role.inputs.validUntil, past.expires);
+            assert.strictEqual(new Date(role.inputs.validUntil.replace(" ", "T").replace("+00", "Z")).getTime(), Date.parse(past.expires));
             await applyRoleCreate(server, role.inputs);
             const creds = secretOf(earlier, "request-yesterday-database");
             await assert.rejects(loginAs(creds.username, creds.password), /password authentication failed for user "acme_request_yesterday"/);

@@ -11,8 +11,9 @@ import { spawnSync } from "child_process";
 import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { NOW_VARIABLE } from "../../components/clock";
-import { accessRequestState, formatDuration, parseDuration, requestLeaseTtls } from "../../components/accessRequests";
+import { accessRequestState, formatDuration, parseDuration, postgresValidUntil, requestLeaseTtls } from "../../components/accessRequests";
 import { describeAccessRequests } from "../../stacks/accessRequestPlan";
+import { assertKubernetesValid } from "./helpers";
 
 const T0 = "2026-12-20T12:00:00Z";
 const EXPIRES = "2026-12-24T18:00:00Z";
@@ -100,6 +101,8 @@ describe("access requests: state", () => {
         assert.strictEqual(formatDuration(4 * 86400 + 6 * 3600 + 5), "4d 6h");
         assert.deepStrictEqual(requestLeaseTtls("2026-12-20T12:30:00Z", now, 86400), { defaultTtl: 1800, maxTtl: 1800 });
         assert.deepStrictEqual(requestLeaseTtls(EXPIRES, now, 86400), { defaultTtl: 86400, maxTtl: 86400 });
+        assert.strictEqual(postgresValidUntil("2026-12-24T19:00:00+01:00"), "2026-12-24 18:00:00+00");
+        assert.strictEqual(postgresValidUntil("2026-12-24T18:00:00.250Z"), "2026-12-24 18:00:00.25+00");
     });
 });
 
@@ -177,7 +180,7 @@ describe("access requests: the same config at different times", function () {
             const run = await runStack(baseConfig, now);
             const login = loginOf(run.resources, "acme_request_incident_4711");
             assert.ok(login, `issued at ${now}`);
-            assert.strictEqual(login.inputs.validUntil, EXPIRES);
+            assert.strictEqual(login.inputs.validUntil, "2026-12-24 18:00:00+00", "as PostgreSQL prints it back (no diff on the next run)");
             assert.deepStrictEqual(login.inputs.roles, ["acme_readonly"]);
             assert.deepStrictEqual([login.inputs.login, login.inputs.superuser, login.inputs.createRole, login.inputs.createDatabase, login.inputs.replication, login.inputs.bypassRowLevelSecurity, login.inputs.assumeRole], [true, false, false, false, false, false, undefined]);
             assert.match(login.inputs.password, /^SCRAM-SHA-256\$4096:/, "the password travels as its verifier");
@@ -190,10 +193,21 @@ describe("access requests: the same config at different times", function () {
             assert.deepStrictEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "oncall", namespace: "acme" }]);
             // pending, denied and expired requests register nothing at all
             assert.deepStrictEqual([...new Set(requestResources(run.resources).map((r) => r.name.replace(/^acme-request-(incident-4711|backfill|rejected|old)(-.*)?$/, "$1")))], ["incident-4711"]);
+            assert.deepStrictEqual([...await assertKubernetesValid(requestResources(run.resources))].sort(), ["Role", "RoleBinding", "Secret"]);
             // the requester's ServiceAccount exists (it is no app's); billing's is the app's own
             const accounts = run.ofType("kubernetes:core/v1:ServiceAccount").filter((s) => s.inputs.metadata.namespace === "acme").map((s) => s.inputs.metadata.name).sort();
             assert.deepStrictEqual(accounts, ["billing", "oncall"]);
         }
+    });
+
+    it("registers the same in preview (pulumi preview of the pull request)", async () => {
+        const up = await runStack(baseConfig, T0);
+        const preview = await at(T0, () => runPulumi(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const program = require("../../stacks/program") as typeof import("../../stacks/program");
+            return program.createStack();
+        }, { stack: "dev", config: baseConfig, preview: true }));
+        assert.deepStrictEqual(requestResources(preview.resources).map((r) => `${r.type} ${r.name}`).sort(), requestResources(up.resources).map((r) => `${r.type} ${r.name}`).sort());
     });
 
     it("registers nothing for it once it has expired, and nothing before it is approved", async () => {
