@@ -289,6 +289,13 @@ export function stackExports(outputs: StackOutputs): Record<string, unknown> {
                 // mtls: the app's certificate identity and the pod pieces (sidecar, volumes, PG* env) for its Deployment.
                 mtls: app.spiffe ? { spiffeId: app.spiffe.spiffeId, certificateCommonName: app.spiffe.commonName, podLabels: app.spiffe.podLabels, pod: app.spiffe.pod } : undefined,
             }])),
+            // Approved access requests: where the requester finds its credentials (no password: only its
+            // ServiceAccount reads them), and until when.
+            accessRequests: Object.fromEntries(org.accessRequests.map((request) => [request.requestName, {
+                username: request.login ? request.names.loginRole : undefined,
+                expires: request.expires,
+                delivered: request.delivered,
+            }])),
         }])),
     };
 }

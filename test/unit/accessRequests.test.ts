@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource, valueOf } from "../../stacks/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { NOW_VARIABLE } from "../../components/clock";
 import { accessRequestState, formatDuration, parseDuration, postgresValidUntil, requestLeaseTtls } from "../../components/accessRequests";
@@ -198,6 +198,19 @@ describe("access requests: the same config at different times", function () {
             const accounts = run.ofType("kubernetes:core/v1:ServiceAccount").filter((s) => s.inputs.metadata.namespace === "acme").map((s) => s.inputs.metadata.name).sort();
             assert.deepStrictEqual(accounts, ["billing", "oncall"]);
         }
+    });
+
+    it("exports where the approved request's credentials are and until when, never its password", async () => {
+        const run = await at(T0, () => runPulumi(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const program = require("../../stacks/program") as typeof import("../../stacks/program");
+            return program.stackExports(program.createStack());
+        }, { stack: "dev", config: baseConfig }));
+        const exported = await valueOf((run.result as any).organizations.acme.accessRequests["incident-4711"].delivered);
+        assert.deepStrictEqual(exported, { secret: "request-incident-4711-database" });
+        const entry = (run.result as any).organizations.acme.accessRequests["incident-4711"];
+        assert.deepStrictEqual([entry.username, entry.expires, entry.password], ["acme_request_incident_4711", EXPIRES, undefined]);
+        assert.deepStrictEqual(Object.keys((run.result as any).organizations.acme.accessRequests), ["incident-4711"]);
     });
 
     it("registers the same in preview (pulumi preview of the pull request)", async () => {
