@@ -30,3 +30,6 @@ export * from "./appAccess";
 export * from "./organization";
 export * from "./postgres/rotatingAppLogin";
 export * from "./rotation";
+export * from "./duration";
+export * from "./accessRequests";
+export * from "./accessRequestAccess";

@@ -7,6 +7,9 @@ import { OrganizationNamespace } from "./kubernetes/organizationNamespace";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
 import { AppAccess, AppPlatform } from "./appAccess";
 import { OrganizationSecretsKey } from "./aws/organizationSecretsKey";
+import { AccessRequestAccess } from "./accessRequestAccess";
+import { AccessPolicy, DEFAULT_ACCESS_POLICY, accessRequestNames, approvedRequests, requestOnlyServiceAccounts } from "./accessRequests";
+import { currentTime } from "./clock";
 
 export interface OrganizationArgs {
     /** Environment (stack) name, part of every cloud-side name. */
@@ -32,6 +35,8 @@ export interface OrganizationArgs {
     platform: AppPlatform;
     /** Egress to Vault (its namespace and/or CIDR blocks, and port), for namespaces with vault-agent apps (`vaultAgentEgress`). */
     vaultEgress?: { namespace?: string; cidrBlocks?: string[]; port: number }[];
+    /** `postgres-access:accessPolicy`: when an access request counts as approved. */
+    accessPolicy?: AccessPolicy;
 }
 
 /**
@@ -47,24 +52,41 @@ export class Organization extends pulumi.ComponentResource {
     public readonly apps: AppAccess[];
     /** The organization's name. */
     public readonly organizationName: string;
+    /** Per access request approved at this run's time: what it gets (the others get nothing). */
+    public readonly accessRequests: AccessRequestAccess[];
 
     constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:Organization", name, {}, opts);
         const org = args.organization;
         this.organizationName = org.name;
         const names = organizationNames(org.name);
+        const now = currentTime();
+        const approved = approvedRequests(org.accessRequests, args.accessPolicy ?? DEFAULT_ACCESS_POLICY, now);
+        // An approved secretsmanager request's IRSA role, on its ServiceAccount (one per account: config check).
+        const aws = args.platform.aws;
+        const requestRoleAnnotation = (serviceAccount: string) => {
+            const request = approved.find((r) => r.credentials === "secretsmanager" && r.serviceAccount === serviceAccount);
+            return aws && request
+                ? { "eks.amazonaws.com/role-arn": pulumi.interpolate`arn:${aws.partition}:iam::${aws.accountId}:role/${accessRequestNames(org.name, request.name, args.env).iamRole}` }
+                : undefined;
+        };
+        const appServiceAccounts = org.apps.map((app) => appNames(org.name, app.name, args.env, app.isDefaultApp).serviceAccount);
 
         const namespaceBundle = new OrganizationNamespace(`${name}-namespace`, {
             name: names.namespace,
             quota: org.quota,
-            serviceAccounts: org.apps.map((app) => ({
-                name: appNames(org.name, app.name, args.env, app.isDefaultApp).serviceAccount,
-                annotations: args.platform.aws?.serviceAccountAnnotations(org, app),
+            serviceAccounts: [...org.apps.map((app, i) => ({
+                name: appServiceAccounts[i],
+                annotations: args.platform.aws?.serviceAccountAnnotations(org, app) ?? requestRoleAnnotation(appServiceAccounts[i]),
                 // No pod needs the API token: IRSA, the Vault CSI provider and the Vault Secrets Operator
                 // request their own tokens, and the Vault agent logs in with a projected token of audience
                 // vault (the volume its annotations name).
                 automountToken: false,
-            })),
+            })), ...requestOnlyServiceAccounts(org.accessRequests, appServiceAccounts).map((sa) => ({
+                name: sa,
+                annotations: requestRoleAnnotation(sa),
+                automountToken: false,
+            }))],
             databasePort: args.server.port,
             databaseEgress: args.databaseEgress,
             // Only pods with a Vault agent sidecar talk to Vault themselves.
@@ -86,13 +108,24 @@ export class Organization extends pulumi.ComponentResource {
             dependsOn: args.server instanceof pulumi.Resource ? [args.server] : [],
         });
 
+        // An organization's Vault connection stays while any vault-dynamic request is in the config, approved
+        // or not: leases issued earlier are revoked through it (program.ts lists the requests' roles in it).
+        if (args.platform.vault && (org.accessRequests ?? []).some((r) => r.credentials === "vault-dynamic")) {
+            args.platform.vault.organizationConnection(org.name, database.privilegesReady);
+        }
+
         // One KMS key per organization for its Secrets Manager entries, usable only by its own app roles.
         const secretsManagerApps = org.apps.filter((app) => app.credentials === "secretsmanager");
-        const aws = args.platform.aws;
-        const secretsKey = aws && secretsManagerApps.length
+        const secretsManagerRequests = approved.filter((r) => r.credentials === "secretsmanager");
+        // Kept while any secretsmanager request is in the config (not only while approved), so the key is not
+        // scheduled for deletion and re-created as requests come and go.
+        const secretsKey = aws && (secretsManagerApps.length || (org.accessRequests ?? []).some((r) => r.credentials === "secretsmanager"))
             ? new OrganizationSecretsKey(`${name}-secrets-key`, {
                 organization: org.name,
-                appRoleArns: secretsManagerApps.map((app) => aws.appRoleArn(org, app)),
+                appRoleArns: [
+                    ...secretsManagerApps.map((app) => aws.appRoleArn(org, app)),
+                    ...secretsManagerRequests.map((r) => requestRoleAnnotation(r.serviceAccount)!["eks.amazonaws.com/role-arn"]),
+                ],
                 platform: aws,
             }, { parent: this })
             : undefined;
@@ -101,6 +134,18 @@ export class Organization extends pulumi.ComponentResource {
             env: args.env,
             organization: org,
             app,
+            server: args.server,
+            database,
+            namespace: namespaceBundle.namespaceName,
+            platform: args.platform,
+            secretsKeyArn: secretsKey?.keyArn,
+        }, { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: args.organizationPostgresProvider ?? args.postgresProvider } }));
+
+        this.accessRequests = approved.map((request) => new AccessRequestAccess(`${name}-request-${request.name}`, {
+            env: args.env,
+            organization: org,
+            request,
+            now,
             server: args.server,
             database,
             namespace: namespaceBundle.namespaceName,

@@ -12,6 +12,7 @@
  * The default anchor is the Unix epoch shifted by a per-app offset (a hash of organization and app, in
  * whole minutes below `every`), so the apps of an organization do not all rotate at the same instant.
  */
+import { parseDuration } from "./duration";
 import { shortHash } from "./naming";
 import { parseRfc3339 } from "./clock";
 
@@ -34,18 +35,11 @@ export type RotationSlot = (typeof ROTATION_SLOTS)[number];
 export const ROTATION_MIN_SECONDS = 6 * 3600;
 export const ROTATION_MAX_SECONDS = 366 * 86400;
 
-const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 7 * 86400 };
-
-/** Seconds of a duration such as `30d`, `12h`, `90m`, `2w`; undefined when it is not one. */
-export function parseDuration(text: string): number | undefined {
-    const m = /^([1-9]\d{0,5})(m|h|d|w)$/.exec(text);
-    return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : undefined;
-}
 
 /** Why `every` is not an allowed rotation period, or undefined. */
 export function rotationEveryProblem(every: unknown): string | undefined {
     const seconds = typeof every === "string" ? parseDuration(every) : undefined;
-    if (seconds === undefined) return "expected a duration such as \"30d\", \"12h\", \"90m\" or \"2w\" (a whole number and one unit: m, h, d, w)";
+    if (seconds === undefined) return "expected a duration such as \"30d\", \"12h\", \"90m\" or \"2w\" (whole numbers with units s, m, h, d, w)";
     if (seconds < ROTATION_MIN_SECONDS) return `"${every}" is shorter than 6h: the scheduled run (hourly, .github/workflows/rotate.yml) must come several times per period, and clients need time to re-read their credentials`;
     if (seconds > ROTATION_MAX_SECONDS) return `"${every}" is longer than 366d; rotate at least once a year`;
     return undefined;

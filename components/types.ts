@@ -1,5 +1,6 @@
 /** Enumerations shared by the components and the stack config. */
 import type { RotationSpec } from "./rotation";
+import type { AccessRequestSpec } from "./accessRequests";
 
 /** What an app may do in its organization's database. */
 export const ACCESS_LEVELS = ["owner", "readwrite", "readonly"] as const;
@@ -60,4 +61,6 @@ export interface OrganizationSpec {
      * (re-adding it), instead of creating them. Default false.
      */
     adoptExisting?: boolean;
+    /** Time-bound access requests of the organization's ServiceAccounts (components/accessRequests.ts). */
+    accessRequests?: AccessRequestSpec[];
 }

@@ -3,21 +3,16 @@
  * certificate of a bundle must be an X.509 certificate Node can read, valid now, and a CA where a CA is
  * required. A text that merely contains a `BEGIN CERTIFICATE` header is not a certificate.
  */
+import { currentTime } from "../components/clock";
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n([\s\S]*?)-----END CERTIFICATE-----/g;
 
-/** The current time of this run: `POSTGRES_ACCESS_NOW` (RFC 3339) when set, else the clock. */
+/** The current time of this run (components/clock.ts: `POSTGRES_ACCESS_NOW` when set, else the clock, read once). */
 export function runTime(): Date {
-    const fixed = process.env.POSTGRES_ACCESS_NOW;
-    if (fixed !== undefined) {
-        const t = new Date(fixed);
-        if (Number.isNaN(t.getTime())) throw new Error(`POSTGRES_ACCESS_NOW="${fixed}" is not an RFC 3339 time such as 2026-12-01T12:00:00Z`);
-        return t;
-    }
-    return new Date();
+    return currentTime();
 }
 
 function subjectCn(cert: X509Certificate): string {

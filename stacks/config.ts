@@ -9,6 +9,8 @@ import { pemBundleProblems, readPemFile, runTime } from "./certificateBundle";
 import { VAULT_TOKEN_MAX_TTL } from "../components/vault/vaultPolicies";
 import { rotationEveryProblem } from "../components/rotation";
 import { parseRfc3339 } from "../components/clock";
+import { AccessPolicy } from "../components/accessRequests";
+import { accessPolicyOf, accessPolicySchema, accessRequestProblems, accessRequestSchema } from "./accessRequestConfig";
 
 /** Why a dynamic lease cannot outlive a day. */
 const TTL_LIMIT = `seconds; Vault revokes a lease when the login token that created it expires, and the apps' tokens live at most ${VAULT_TOKEN_MAX_TTL} s`;
@@ -306,6 +308,8 @@ const organizationSchema = z.strictObject({
     apps: z.array(appSchema, { error: "expected a list of apps" }).min(1, { error: "expected at least one app (or leave apps out for one app named after the organization)" }).optional(),
     /** Re-adding a removed organization: adopt its kept database, owner role and namespace. */
     adoptExisting: z.boolean({ error: "expected true (re-adding a removed organization: adopt its kept database, owner role and namespace) or false" }).default(false),
+    /** Time-bound access for ServiceAccounts of the organization, issued only while approved (README "Access requests"). */
+    accessRequests: z.array(accessRequestSchema, { error: "expected a list of access requests" }).optional(),
 });
 
 export const stackConfigSchema = z.strictObject({
@@ -313,6 +317,7 @@ export const stackConfigSchema = z.strictObject({
     vault: vaultSchema.optional(),
     aws: awsSchema.optional(),
     organizations: z.array(organizationSchema, { error: "expected a list of organizations" }).min(1, { error: "expected at least one organization" }),
+    accessPolicy: accessPolicySchema.optional(),
 });
 
 type ParsedConfig = z.infer<typeof stackConfigSchema>;
@@ -337,6 +342,8 @@ export interface StackConfig {
     vault?: VaultConfig;
     aws?: AwsConfig;
     organizations: OrganizationConfig[];
+    /** `postgres-access:accessPolicy` with its defaults (maxDuration in seconds). */
+    accessPolicy: AccessPolicy;
 }
 
 /** A config problem: where (`organizations[1].apps[0].access`) and what is allowed. */
@@ -613,7 +620,7 @@ export function parseStackConfig(raw: unknown, env: string, options: ParseOption
         clockProblems.push({ path: "(POSTGRES_ACCESS_NOW)", message: (err as Error).message });
     }
     const pems = now ? pemFieldProblems(raw, now, options.projectDir ?? process.cwd()) : { problems: [] };
-    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env), ...clockProblems, ...pems.problems];
+    const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...crossFieldProblems(raw, env), ...clockProblems, ...pems.problems, ...(now ? accessRequestProblems(raw, env, now) : [])];
     const seen = new Set<string>();
     const unique = problems.filter((p) => {
         const key = `${p.path}\u0000${p.message}`;
@@ -634,6 +641,7 @@ export function parseStackConfig(raw: unknown, env: string, options: ParseOption
             connectionLimit: org.connectionLimit,
             quota: org.quota,
             adoptExisting: org.adoptExisting,
+            accessRequests: org.accessRequests ?? [],
             apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
                 const parsedApp = org.apps ? app : appSchema.parse(app);
                 return {
@@ -643,8 +651,9 @@ export function parseStackConfig(raw: unknown, env: string, options: ParseOption
                 };
             }),
         })),
+        accessPolicy: accessPolicyOf(data.accessPolicy),
     };
 }
 
 /** The config keys the program reads, as `postgres-access:<key>`. */
-export const CONFIG_KEYS = ["database", "vault", "aws", "organizations"] as const;
+export const CONFIG_KEYS = ["database", "vault", "aws", "organizations", "accessPolicy"] as const;

@@ -6,7 +6,8 @@
  * `--preview` runs it as `pulumi preview` does (computed values unknown); `--dir <folder>` reads the stack
  * file from another folder than the project's. `--policy` runs the policy pack over what the program
  * registers instead of printing the plan, `--program <file.ts> … --policy` over another program
- * (tools/policy/cli.ts).
+ * (tools/policy/cli.ts); `--now <RFC 3339>` plans as of that instant (it sets
+ * POSTGRES_ACCESS_NOW: which access requests are approved, expired, how long they have left).
  */
 import { runPulumi, RecordedResource } from "./offlineRun";
 import { ConfigError } from "./config";
@@ -14,6 +15,7 @@ import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
 import { StackOutputs } from "./program";
 import { describePlan } from "./planReport";
+import { NOW_VARIABLE, parseRfc3339 } from "../components/clock";
 
 /** The policy modes, loaded only when asked for. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -40,7 +42,16 @@ async function main(): Promise<number> {
     if (args.includes("--program")) return policyCli().programPolicyMain(args);
     const dirAt = args.indexOf("--dir");
     const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1] ?? ".") : PROJECT_ROOT;
-    const env = args.find((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1)) ?? "dev";
+    const nowAt = args.indexOf("--now");
+    if (nowAt >= 0) {
+        const now = args[nowAt + 1] ?? "";
+        if (!parseRfc3339(now)) {
+            console.error(`--now: expected an RFC 3339 date-time such as 2026-12-24T18:00:00Z, got "${now}"`);
+            return 2;
+        }
+        process.env[NOW_VARIABLE] = now;
+    }
+    const env = args.find((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1) && (nowAt < 0 || i !== nowAt + 1)) ?? "dev";
     const preview = args.includes("--preview");
     let raw: Record<string, unknown>;
     try {

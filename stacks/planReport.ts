@@ -19,6 +19,8 @@ export function describeRotation(every: string, logins: { a: string; b: string }
         `                  previous login ${logins[status.previousSlot]} stays valid until ${at(status.previousValidUntil)} (grace period)`,
     ];
 }
+import { accessRequestPlanLines } from "./accessRequestPlan";
+import { currentTime } from "../components/clock";
 
 interface PlanOptions {
     preview: boolean;
@@ -107,6 +109,7 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
             }
             out.push("");
         }
+        out.push(...accessRequestPlanLines(outputs.config, currentTime()));
     }
     out.push(`Resource counts (${custom.length} resources, ${resources.length - custom.length} components):`);
     const counts = new Map<string, number>();

@@ -22,6 +22,7 @@ import { VaultAppPlatform } from "../components/vault/vaultPlatform";
 import { VaultDatabaseEngine, VaultOrganizationSpec } from "../components/vault/vaultDatabaseEngine";
 import { checkedAgainstPreviousDeployment, deploymentRecord } from "./previousDeployment";
 import { vaultAgentEgress } from "../components/kubernetes/vaultDelivery";
+import { vaultDynamicRequests } from "./accessRequestStack";
 
 /**
  * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys
@@ -59,7 +60,7 @@ export interface StackOutputs {
  * Vault's when Vault runs in the cluster and manages logins here.
  */
 export function serverClientNamespaces(config: StackConfig): string[] {
-    const vaultManagesLogins = config.organizations.some((org) => org.apps.some((app) => app.credentials.startsWith("vault-")));
+    const vaultManagesLogins = config.organizations.some((org) => org.apps.some((app) => app.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
     const vaultNamespace = vaultManagesLogins ? config.vault?.kubernetesNamespace : undefined;
     return [...config.organizations.map((o) => o.name), ...(vaultNamespace ? [vaultNamespace] : [])];
 }
@@ -168,15 +169,18 @@ export function createVaultPlatform(config: StackConfig, server: PostgresServer,
     const v = config.vault;
     const organizations: VaultOrganizationSpec[] = config.organizations.flatMap((org) => {
         const apps = org.apps.filter((a) => a.credentials.startsWith("vault-"));
-        if (apps.length === 0) return [];
+        // Access requests with vault-dynamic credentials keep the organization's connection while they are
+        // in the config (whatever their state), so a request's end does not take the connection with it.
+        const requests = vaultDynamicRequests(org, config.env);
+        if (apps.length === 0 && requests.length === 0) return [];
         const names = organizationNames(org.name);
         return [{
             organization: org.name,
             database: names.database,
             adminRole: vaultAdminRoleName(org.name),
             connectionName: vaultName(org.name),
-            allowedRoles: apps.map((app) => appNames(org.name, app.name, config.env, app.isDefaultApp).vaultRole),
-            dynamicGroupRoles: apps.filter((a) => a.credentials === "vault-dynamic").map((a) => names[`${a.access}Role`]),
+            allowedRoles: [...apps.map((app) => appNames(org.name, app.name, config.env, app.isDefaultApp).vaultRole), ...requests.map((r) => r.vaultRole)],
+            dynamicGroupRoles: [...apps.filter((a) => a.credentials === "vault-dynamic").map((a) => names[`${a.access}Role`]), ...requests.map((r) => names[`${r.access}Role`])],
         }];
     });
     if (!v || organizations.length === 0) return undefined;
@@ -255,6 +259,7 @@ export function createStackFromConfig(config: StackConfig): StackOutputs {
         databaseEgress,
         platform,
         vaultEgress,
+        accessPolicy: config.accessPolicy,
     }));
     return { config, server, organizations, deploymentCheck };
 }
@@ -295,6 +300,13 @@ export function stackExports(outputs: StackOutputs): Record<string, unknown> {
                 vaultAgentTokenVolume: app.vault?.agentTokenVolume,
                 // mtls: the app's certificate identity and the pod pieces (sidecar, volumes, PG* env) for its Deployment.
                 mtls: app.spiffe ? { spiffeId: app.spiffe.spiffeId, certificateCommonName: app.spiffe.commonName, podLabels: app.spiffe.podLabels, pod: app.spiffe.pod } : undefined,
+            }])),
+            // Approved access requests: where the requester finds its credentials (no password: only its
+            // ServiceAccount reads them), and until when.
+            accessRequests: Object.fromEntries(org.accessRequests.map((request) => [request.requestName, {
+                username: request.login ? request.names.loginRole : undefined,
+                expires: request.expires,
+                delivered: request.delivered,
             }])),
         }])),
     };

@@ -21,6 +21,8 @@ export interface AppSecretsManagerCredentialsArgs {
     password?: pulumi.Input<string>;
     /** Shared AWS facts (provider, account, OIDC provider). */
     platform: AwsAppPlatform;
+    /** An access request's expiry (RFC 3339): the role's permissions hold only before it (`DateLessThan aws:CurrentTime`). */
+    notAfter?: string;
 }
 
 /**
@@ -77,7 +79,7 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
         new aws.iam.RolePolicy(`${name}-read-secret`, {
             name: "read-own-database-secret",
             role: role.id,
-            policy: pulumi.all([pattern, args.keyArn]).apply(([arn, key]) => JSON.stringify(appSecretAccessPolicy(arn, key, p.region))),
+            policy: pulumi.all([pattern, args.keyArn]).apply(([arn, key]) => JSON.stringify(appSecretAccessPolicy(arn, key, p.region, args.notAfter))),
         }, child);
 
         this.secretArn = secret.arn;

@@ -56,19 +56,24 @@ export function secretArnPattern(partition: string, region: string, accountId: s
 
 /**
  * The app role's permissions: read (GetSecretValue, DescribeSecret) its own secret, and decrypt with its
- * organization's key only when Secrets Manager in this region asks on its behalf.
+ * organization's key only when Secrets Manager in this region asks on its behalf. With `notAfter` (an
+ * access request's expiry, RFC 3339) both hold only while `aws:CurrentTime` is before it: IAM itself ends
+ * the access, whether or not anyone runs `pulumi up`.
  */
-export function appSecretAccessPolicy(secretArn: string, keyArn: string, region: string): PolicyDocument {
+export function appSecretAccessPolicy(secretArn: string, keyArn: string, region: string, notAfter?: string): PolicyDocument {
+    const until = notAfter ? { DateLessThan: { "aws:CurrentTime": notAfter } } : {};
+    const read: Record<string, unknown> = { Sid: "ReadOwnDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: secretArn };
+    if (notAfter) read.Condition = until;
     return {
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ReadOwnDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: secretArn },
+            read,
             {
                 Sid: "DecryptViaSecretsManager",
                 Effect: "Allow",
                 Action: "kms:Decrypt",
                 Resource: keyArn,
-                Condition: { StringEquals: { "kms:ViaService": secretsManagerViaService(region) } },
+                Condition: { StringEquals: { "kms:ViaService": secretsManagerViaService(region) }, ...until },
             },
         ],
     };
