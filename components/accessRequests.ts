@@ -4,7 +4,6 @@
  * reviewed in a pull request). Pure logic: the state of a request at an instant, the names it derives, and
  * how each layer (PostgreSQL, IAM, Vault) is told its expiry.
  */
-import { parseDuration } from "./duration";
 import { dnsSubdomain, iamRoleName, pgIdentifier, vaultName } from "./naming";
 
 /** Access levels a request may ask for: never `owner` (objects created by a temporary login would outlive it). */
