@@ -4,7 +4,7 @@
  * reviewed in a pull request). Pure logic: the state of a request at an instant, the names it derives, and
  * how each layer (PostgreSQL, IAM, Vault) is told its expiry.
  */
-import { dnsSubdomain, iamRoleName, pgIdentifier, vaultName } from "./naming";
+import { SHARED_NAME_SEPARATOR, dnsSubdomain, iamRoleName, pgIdentifier, vaultName } from "./naming";
 
 /** Access levels a request may ask for: never `owner` (objects created by a temporary login would outlive it). */
 export const ACCESS_REQUEST_LEVELS = ["readonly", "readwrite"] as const;
@@ -107,7 +107,8 @@ export function accessRequestNames(org: string, request: string, env: string): A
     return {
         loginRole: pgIdentifier(org, "request", request),
         secret: dnsSubdomain("request", request, "database"),
-        secretsManagerSecret: `${org}-${env}-request-${request}-database-credentials`,
+        // joined with `_` like named apps' (no part contains it): unique per (environment, organization, request)
+        secretsManagerSecret: [org, env, "request", request, "database-credentials"].join(SHARED_NAME_SEPARATOR),
         iamRole: iamRoleName(org, env, "request", request),
         vaultRole: vaultName(org, env, "request", request),
     };

@@ -94,12 +94,15 @@ function createServer(config: StackConfig, deploymentCheck: pulumi.Output<string
         }, { protect: false });
     }
     const rds = db.rds!;
+    const platform = awsPlatform(config);
     return new RdsPostgres("postgres", {
         env: config.env,
         version: db.version,
         tls: db.tls === "mtls" ? "verify-full" : db.tls,
         ...rds,
-    }, { provider: platformAwsProvider(config) });
+        // the account the platform already looked up (no second getCallerIdentity)
+        account: platform ? { partition: platform.partition, accountId: platform.accountId, region: platform.region } : undefined,
+    }, { provider: platform?.provider });
 }
 
 /**

@@ -12,6 +12,11 @@ export interface RdsPostgresArgs {
     version: string;
     /** TLS mode clients use: `require` or `verify-full` (mtls is impossible on RDS: no client certificates in its pg_hba). */
     tls: Exclude<ServerTlsMode, "mtls">;
+    /**
+     * The AWS account the instance lives in (partition, account id, region), for the storage key's policy.
+     * Absent: looked up through the resource's provider (one getPartition/getCallerIdentity/getRegion each).
+     */
+    account?: { partition: pulumi.Input<string>; accountId: pulumi.Input<string>; region: pulumi.Input<string> };
     /** Instance class, e.g. db.t4g.medium. */
     instanceClass: string;
     /** Storage in GiB. */
@@ -183,11 +188,13 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresSer
         const tags = { "managed-by": "postgres-access", environment: args.env };
 
         // An explicit key policy: AWS's default one would let every IAM policy in the account decrypt.
-        const keyPolicy = pulumi.all([
-            aws.getPartitionOutput({}, { parent: this }),
-            aws.getCallerIdentityOutput({}, { parent: this }),
-            aws.getRegionOutput({}, { parent: this }),
-        ]).apply(([partition, caller, region]) => JSON.stringify(rdsStorageKeyPolicy(partition.partition, caller.accountId, region.region)));
+        const account = args.account ?? {
+            partition: aws.getPartitionOutput({}, { parent: this }).partition,
+            accountId: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+            region: aws.getRegionOutput({}, { parent: this }).region,
+        };
+        const keyPolicy = pulumi.all([account.partition, account.accountId, account.region])
+            .apply(([partition, accountId, region]) => JSON.stringify(rdsStorageKeyPolicy(partition, accountId, region)));
         const key = new aws.kms.Key(`${name}-storage-key`, {
             description: `postgres-access ${args.env}: RDS storage, snapshots and Performance Insights`,
             enableKeyRotation: true,

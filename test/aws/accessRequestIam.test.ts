@@ -50,18 +50,18 @@ describe("access requests on AWS (iam-simulate)", function () {
 
     before(async () => {
         run = await runAt(T0);
-        requests = appsOf(run, env).filter((a) => a.roleName.includes("-request-"));
+        requests = appsOf(run, env).filter((a) => a.roleName.includes("_request_"));
     });
 
     it("gives each approved request its own IRSA role, named apart from the apps', on its ServiceAccount", () => {
-        assert.deepStrictEqual(requests.map((r) => [r.key, r.roleName]).sort(), [["acme/data-team", "acme-staging-request-backfill"], ["acme/legacy-batch", "acme-staging-request-audit"]]);
+        assert.deepStrictEqual(requests.map((r) => [r.key, r.roleName]).sort(), [["acme/data-team", "acme_staging_request_backfill"], ["acme/legacy-batch", "acme_staging_request_audit"]]);
         const accounts = run.ofType("kubernetes:core/v1:ServiceAccount").filter((s) => s.inputs.metadata.namespace === "acme");
         for (const r of requests) {
             const sa = accounts.filter((s) => s.inputs.metadata.name === r.serviceAccount);
             assert.strictEqual(sa.length, 1, `${r.serviceAccount}: one ServiceAccount`);
             assert.strictEqual(sa[0].inputs.metadata.annotations["eks.amazonaws.com/role-arn"], r.roleArn);
-            assert.strictEqual(r.secret.inputs.name, `acme-staging-request-${r.roleName.split("-request-")[1]}-database-credentials`);
-            assert.strictEqual(r.secretJson.username, `acme_request_${r.roleName.split("-request-")[1]}`);
+            assert.strictEqual(r.secret.inputs.name, `acme_staging_request_${r.roleName.split("_request_")[1]}_database-credentials`);
+            assert.strictEqual(r.secretJson.username, `acme_request_${r.roleName.split("_request_")[1]}`);
             assert.deepStrictEqual(policyErrors("identity", r.identityPolicy), []);
             assert.deepStrictEqual(policyErrors("trust", r.trust), []);
             assert.deepStrictEqual(policyErrors("resource", r.secretPolicy), []);

@@ -114,7 +114,7 @@ describe("PEM inputs are parsed as certificates", () => {
         try {
             assert.ok(problemsOf(() => withBundle(ca.certPem)).some((p) => /expired/.test(p)));
             process.env.POSTGRES_ACCESS_NOW = "yesterday";
-            assert.ok(problemsOf(() => withBundle(ca.certPem)).some((p) => /^\(POSTGRES_ACCESS_NOW\): .*not an RFC 3339 time/.test(p)), "a config error, not a crash");
+            assert.ok(problemsOf(() => withBundle(ca.certPem)).some((p) => /^\(POSTGRES_ACCESS_NOW\): .*expected an RFC 3339 date-time/.test(p)), "a config error, not a crash");
         } finally {
             if (saved === undefined) delete process.env.POSTGRES_ACCESS_NOW;
             else process.env.POSTGRES_ACCESS_NOW = saved;

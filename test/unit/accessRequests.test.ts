@@ -285,21 +285,21 @@ describe("access requests: vault-dynamic under mocks", function () {
     it("registers a dynamic role capped at the expiry, readable only by the requester's ServiceAccount", async () => {
         const config = withRequest({ credentials: "vault-dynamic", access: "readwrite", serviceAccount: "data-team", expires: "2026-12-20T14:30:00Z" }, { vault: { address: "https://vault.example.com:8200", kubernetesNamespace: "vault", maxTtl: 3600 } });
         const run = await runStack(config, T0);
-        const role = run.ofType("vault:database/secretBackendRole:SecretBackendRole").find((r) => r.inputs.name === "acme-dev-request-incident-4711")!;
+        const role = run.ofType("vault:database/secretBackendRole:SecretBackendRole").find((r) => r.inputs.name === "acme_dev_request_incident-4711")!;
         assert.deepStrictEqual([role.inputs.defaultTtl, role.inputs.maxTtl], [3600, 3600], "vault.maxTtl while the expiry is further away");
         assert.strictEqual(role.inputs.dbName, "acme");
         assert.match(role.inputs.creationStatements[0], /LEAST\('\{\{expiration\}\}'::timestamptz, '2026-12-20T14:30:00Z'::timestamptz\)/);
         assert.match(role.inputs.creationStatements[0], /IN ROLE %I',[\s\S]*'acme_readwrite'\);/);
         assert.deepStrictEqual(role.inputs.renewStatements, ["SELECT 1"]);
-        const auth = run.ofType("vault:kubernetes/authBackendRole:AuthBackendRole").find((r) => r.inputs.roleName === "acme-dev-request-incident-4711")!;
+        const auth = run.ofType("vault:kubernetes/authBackendRole:AuthBackendRole").find((r) => r.inputs.roleName === "acme_dev_request_incident-4711")!;
         assert.deepStrictEqual([auth.inputs.boundServiceAccountNames, auth.inputs.boundServiceAccountNamespaces, auth.inputs.audience], [["data-team"], ["acme"], "vault"]);
-        const policy = run.ofType("vault:index/policy:Policy").find((r) => r.inputs.name === "acme-dev-request-incident-4711")!;
-        assert.match(policy.inputs.policy, /path "database-dev\/creds\/acme-dev-request-incident-4711" \{\n  capabilities = \["read"\]/);
+        const policy = run.ofType("vault:index/policy:Policy").find((r) => r.inputs.name === "acme_dev_request_incident-4711")!;
+        assert.match(policy.inputs.policy, /path "database-dev\/creds\/acme_dev_request_incident-4711" \{\n  capabilities = \["read"\]/);
         const connection = run.ofType("vault:database/secretBackendConnection:SecretBackendConnection").find((r) => r.inputs.name === "acme")!;
-        assert.deepStrictEqual(connection.inputs.allowedRoles, ["acme-dev-request-incident-4711"]);
+        assert.deepStrictEqual(connection.inputs.allowedRoles, ["acme_dev_request_incident-4711"]);
         // 40 minutes before the expiry: the TTLs shrink to what is left
         const late = await runStack(config, "2026-12-20T13:50:00Z");
-        const lateRole = late.ofType("vault:database/secretBackendRole:SecretBackendRole").find((r) => r.inputs.name === "acme-dev-request-incident-4711")!;
+        const lateRole = late.ofType("vault:database/secretBackendRole:SecretBackendRole").find((r) => r.inputs.name === "acme_dev_request_incident-4711")!;
         assert.deepStrictEqual([lateRole.inputs.defaultTtl, lateRole.inputs.maxTtl], [2400, 2400]);
         // expired: no role, and the organization's connection stays (outstanding leases are revoked through it)
         const expired = await runStack(config, "2026-12-20T14:30:00Z");
