@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { parseStackConfig } from "../../stacks/config";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { appNames, organizationNames } from "../../components/naming";
 import { TABLE_PRIVILEGES } from "../../components/postgres/organizationDatabase";
 
@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, "../..");
 
 /** What `npm run plan -- <args>` runs. */
 function plan(...args: string[]) {
-    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
+    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
 }
 
 describe("offline plan", function () {
@@ -24,7 +24,7 @@ describe("offline plan", function () {
 
     it("is what `npm run plan` runs", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-        assert.strictEqual(pkg.scripts.plan, "node -r ts-node/register/transpile-only stacks/plan.ts");
+        assert.strictEqual(pkg.scripts.plan, "node -r ts-node/register/transpile-only tools/plan/plan.ts");
     });
 
     it("prints every organization and app of the dev stack with its login, grants and counts", () => {

@@ -3,9 +3,9 @@
  * under mocks. Everything printed is read from the registered resources, never restated from config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource } from "./offlineRun";
-import { StackOutputs } from "./program";
-import { describeServerTls } from "../components/database/serverConfig";
+import { RecordedResource } from "../../testing/offlineRun";
+import { StackOutputs } from "../../stacks/program";
+import { describeServerTls } from "../../components/database/serverConfig";
 
 interface PlanOptions {
     preview: boolean;

@@ -8,16 +8,16 @@
  * registers instead of printing the plan, `--program <file.ts> … --policy` over another program
  * (tools/policy/cli.ts).
  */
-import { runPulumi, RecordedResource } from "./offlineRun";
-import { ConfigError } from "./config";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
+import { ConfigError } from "../../stacks/config";
 import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
-import { StackOutputs } from "./program";
+import { StackOutputs } from "../../stacks/program";
 import { describePlan } from "./planReport";
 
 /** The policy modes, loaded only when asked for. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const policyCli = () => require("../tools/policy/cli") as typeof import("../tools/policy/cli");
+const policyCli = () => require("../policy/cli") as typeof import("../policy/cli");
 
 /**
  * Who runs the offline plan, as far as AWS is concerned: the stack's first platform admin role, in the
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
     try {
         const run = await runPulumi(() => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const program = require("./program") as typeof import("./program");
+            const program = require("../../stacks/program") as typeof import("../../stacks/program");
             return program.createStack();
         }, { stack: env, preview, config: raw, calls: deployerCalls(raw) });
         outputs = run.result;
