@@ -2,9 +2,11 @@
  * The offline main job: `npm run plan -- <env>` runs the stack program of Pulumi.<env>.yaml in-process
  * under Pulumi's mocks (no Pulumi CLI, no cloud account) and prints what `pulumi up` would create: a
  * tree by organization and app, the grants each app gets, how it authenticates, resource counts, and
- * config errors. Exit code 1 on invalid config, 2 for a stack file that does not exist.
+ * config errors. Exit code 1 on invalid config, 2 for a usage error or a stack file that does not exist.
  * `--preview` runs it as `pulumi preview` does (computed values unknown); `--dir <folder>` reads the stack
- * file from another folder than the project's. `--policy` runs the policy pack over what the program
+ * file from another folder than the project's; `--json` prints the deterministic JSON plan (planData.ts);
+ * `diff <base.json> <head.json>` the Markdown access diff of two JSON plans (planDiff.ts); `--help` the
+ * usage (planArgs.ts). `--policy` runs the policy pack over what the program
  * registers instead of printing the plan, `--program <file.ts> … --policy` over another program
  * (tools/policy/cli.ts).
  */
@@ -14,6 +16,11 @@ import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
 import { StackOutputs } from "../../stacks/program";
 import { describePlan } from "./planReport";
+import { buildPlan, stableStringify } from "./planData";
+import { DEFAULT_DIFF_LIMIT, diffPlans, parsePlan } from "./planDiff";
+import { PlanArgs, USAGE, UsageError, parsePlanArgs } from "./planArgs";
+import { NOW_VARIABLE } from "../../components/clock";
+import * as fs from "fs";
 
 /** The policy modes, loaded only when asked for. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,13 +42,59 @@ function deployerCalls(raw: Record<string, unknown>): Record<string, (inputs: an
     };
 }
 
+/** Prints progress on stderr while a long run registers resources (every 2 s; nothing for a short run). */
+function progressReporter(env: string): { onRegister(n: number): void; done(): void } {
+    const started = process.hrtime.bigint();
+    let registered = 0;
+    let reported = false;
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const timer = setInterval(() => {
+        reported = true;
+        process.stderr.write(`plan ${env}: ${registered} resources registered (${seconds().toFixed(0)} s)\n`);
+    }, 2000);
+    timer.unref();
+    return {
+        onRegister: (n) => { registered = n; },
+        done: () => {
+            clearInterval(timer);
+            if (reported) process.stderr.write(`plan ${env}: ${registered} resources registered in ${seconds().toFixed(1)} s\n`);
+        },
+    };
+}
+
+/** `npm run plan -- diff <base.json> <head.json>`: Markdown on stdout. */
+function diffMain(args: PlanArgs): number {
+    const [base, head] = args.files.map((file) => {
+        if (!fs.existsSync(file)) throw new UsageError(`no plan file ${file}`);
+        return parsePlan(fs.readFileSync(file, "utf8"), file);
+    });
+    const diff = diffPlans(base, head, args.maxChars ?? DEFAULT_DIFF_LIMIT);
+    process.stdout.write(diff.markdown);
+    return args.failOnAccessChange && diff.accessChanged ? 2 : 0;
+}
+
 async function main(): Promise<number> {
-    const args = process.argv.slice(2);
-    if (args.includes("--program")) return policyCli().programPolicyMain(args);
-    const dirAt = args.indexOf("--dir");
-    const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1] ?? ".") : PROJECT_ROOT;
-    const env = args.find((a, i) => !a.startsWith("--") && (dirAt < 0 || i !== dirAt + 1)) ?? "dev";
-    const preview = args.includes("--preview");
+    const argv = process.argv.slice(2);
+    if (argv.includes("--program")) return policyCli().programPolicyMain(argv);
+    let args: PlanArgs;
+    try {
+        args = parsePlanArgs(argv);
+        if (args.command === "help") {
+            console.log(USAGE);
+            return 0;
+        }
+        if (args.command === "diff") return diffMain(args);
+    } catch (err) {
+        if (err instanceof UsageError || (err as Error).message?.includes("not a plan") || (err as Error).message?.includes("not JSON")) {
+            console.error(`${(err as Error).message}\n\n${USAGE}`);
+            return 2;
+        }
+        throw err;
+    }
+    if (args.now) process.env[NOW_VARIABLE] = args.now;
+    const dir = args.dir ? path.resolve(args.dir) : PROJECT_ROOT;
+    const env = args.stack;
+    const preview = args.preview;
     let raw: Record<string, unknown>;
     try {
         raw = readStackFile(env, dir);
@@ -52,12 +105,13 @@ async function main(): Promise<number> {
     // setMocks must run before the program's modules are loaded; runPulumi does that, then we import.
     let outputs: StackOutputs | undefined;
     let resources: RecordedResource[] = [];
+    const progress = progressReporter(env);
     try {
         const run = await runPulumi(() => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const program = require("../../stacks/program") as typeof import("../../stacks/program");
             return program.createStack();
-        }, { stack: env, preview, config: raw, calls: deployerCalls(raw) });
+        }, { stack: env, preview, config: raw, calls: deployerCalls(raw), onRegister: progress.onRegister });
         outputs = run.result;
         resources = run.resources;
     } catch (err) {
@@ -67,9 +121,12 @@ async function main(): Promise<number> {
             return 1;
         }
         throw err;
+    } finally {
+        progress.done();
     }
-    if (args.includes("--policy")) return policyCli().checkStackPolicies(env, resources, args, preview);
-    console.log(describePlan(env, outputs, resources, { preview, stacks: listStacks(dir) }));
+    if (args.policy) return policyCli().checkStackPolicies(env, resources, argv, preview);
+    if (args.json) process.stdout.write(stableStringify(buildPlan(env, outputs, resources, { preview })));
+    else console.log(describePlan(env, outputs, resources, { preview, stacks: listStacks(dir) }));
     return 0;
 }
 
