@@ -2,8 +2,10 @@
  * The offline plan as data (`npm run plan -- <stack> --json`): per organization and app who gets which
  * access, derived from the resources the program registered under mocks (never restated from config),
  * plus every resource with its non-secret inputs. Deterministic: keys and derived lists are sorted, there
- * are no timestamps, secrets appear only as `[secret]` and values preview cannot know as `[unknown]`.
+ * are no timestamps, secrets appear only as `[secret]`, values preview cannot know as `[unknown]`, and
+ * paths inside the project relative to it (base and head checkouts live in different folders).
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, UNKNOWN_VALUE } from "../../testing/offlineRun";
 import type { StackOutputs } from "../../stacks/program";
@@ -256,13 +258,18 @@ function valueAt(value: any, dotted: string): unknown {
     return value;
 }
 
+/** The project's folder: paths below it are shown relative, so a checkout elsewhere plans the same. */
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+const projectRelative = (v: string): string => v.split(`${PROJECT_DIR}${path.sep}`).join("");
+
 /** The inputs with secret paths as `[secret]`, unknowns as `[unknown]`, and secret values masked anywhere. */
 export function maskedInputs(r: RecordedResource, secrets: string[]): unknown {
     const secretPaths = new Set(r.secretPaths);
     const walk = (v: any, path: string): unknown => {
         if (secretPaths.has(path || "(root)")) return SECRET_MARK;
-        if (v === UNKNOWN_VALUE) return UNKNOWN_MARK;
-        if (typeof v === "string") return secrets.some((s) => v.includes(s)) ? SECRET_MARK : v;
+        // unknown in preview: the runner's marker, or the SDK's Unknown object (from an apply inside a value)
+        if (v === UNKNOWN_VALUE || (v && typeof v === "object" && v.__pulumiUnknown === true)) return UNKNOWN_MARK;
+        if (typeof v === "string") return secrets.some((s) => v.includes(s)) ? SECRET_MARK : projectRelative(v);
         if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
         if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, path ? `${path}.${k}` : k)]));
         return v;
