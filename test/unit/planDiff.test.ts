@@ -81,7 +81,12 @@ describe("offline plan diff (npm run plan -- diff)", function () {
         ]);
         assert.doesNotMatch(access, /privileges lost|IAM|Vault|login (created|removed)/, access);
         // the role change itself is listed under resources, with the field that changed
-        assert.match(markdown, /`postgresql:index\/role:Role` `acme-reporting-login-role`: `roles` `\["acme_readonly"\]` → `\["acme_readwrite"\]`$/m);
+        assert.match(markdown, /`postgresql:index\/role:Role` `acme-reporting-login-role`: `roles\[0\]` `acme_readonly` → `acme_readwrite`$/m);
+    });
+
+    it("is the example the README shows for the pull request comment", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.ok(readme.includes(`\`\`\`\`markdown\n${diffPlans(base, readwrite).markdown}\nPolicy pack:`), "README's example is this diff, byte for byte");
     });
 
     it("removing an organization lists it removed with every one of its logins", () => {

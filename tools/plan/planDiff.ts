@@ -115,12 +115,22 @@ export function changedFields(base: unknown, head: unknown, path = ""): Array<{ 
         const keys = [...new Set([...Object.keys(base as object), ...Object.keys(head as object)])].sort();
         return keys.flatMap((k) => changedFields((base as any)[k], (head as any)[k], path ? `${path}.${k}` : k));
     }
+    if (Array.isArray(base) && Array.isArray(head) && base.length === head.length) {
+        return base.flatMap((b, i) => changedFields(b, head[i], `${path}[${i}]`));
+    }
     return JSON.stringify(base) === JSON.stringify(head) ? [] : [{ path: path || "(inputs)", before: base, after: head }];
 }
 
-const short = (v: unknown): string => {
+/** A value in at most ~60 characters; long texts from where they differ from `other` on. */
+const short = (v: unknown, other?: unknown): string => {
     const text = v === undefined ? "(absent)" : typeof v === "string" ? v : JSON.stringify(v);
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    if (text.length <= 60) return text;
+    const otherText = typeof other === "string" ? other : JSON.stringify(other) ?? "";
+    let same = 0;
+    while (same < text.length && text[same] === otherText[same]) same++;
+    const from = Math.max(0, same - 20);
+    const cut = text.slice(from, from + 57);
+    return `${from > 0 ? "..." : ""}${cut}${from + 57 < text.length ? "..." : ""}`;
 };
 
 /** One Markdown entry per resource added, removed or changed. */
@@ -132,7 +142,7 @@ function resourceEntries(base: PlanJson, head: PlanJson): { added: string[]; rem
     for (const key of Object.keys(head.resources).filter((k) => base.resources[k]).sort()) {
         const fields = changedFields(base.resources[key].inputs, head.resources[key].inputs);
         if (fields.length === 0) continue;
-        changed.push(`- ${label(head.resources[key])}: ${fields.map((f) => `${code(f.path)} ${code(short(f.before))} → ${code(short(f.after))}`).join("; ")}`);
+        changed.push(`- ${label(head.resources[key])}: ${fields.map((f) => `${code(f.path)} ${code(short(f.before, f.after))} → ${code(short(f.after, f.before))}`).join("; ")}`);
     }
     return { added, removed, changed };
 }
