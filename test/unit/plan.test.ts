@@ -122,6 +122,17 @@ describe("offline plan", function () {
         assert.strictEqual(count(prefixed.stdout, "acme") + count(prefixed.stdout, "acme-web") + count(prefixed.stdout, "acme-corp") + 3, total - server, "every organization resource is counted once");
     });
 
+    it("prints each group role's grants once per organization, not under every app, and the server's settings", () => {
+        const apps = ["a", "b", "c"].map((name) => `{ name: ${name}, access: readonly }`).join(", ");
+        fs.writeFileSync(path.join(dir, "Pulumi.groups.yaml"), ["config:", "  postgres-access:database:", "    engine: statefulset", "  postgres-access:organizations:", "    - name: acme", `      apps: [${apps}]`, ""].join("\n"));
+        const r = plan("groups", "--dir", dir);
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout.split("\n").filter((l) => l === "    grant:        SELECT on all tables in acme.public").length, 1, r.stdout);
+        assert.match(r.stdout, /^ {2}group acme_readonly {2}\(apps: a, b, c\)\n {4}grant: {8}CONNECT on database acme$/m);
+        for (const app of ["a", "b", "c"]) assert.match(r.stdout, new RegExp(`^ {2}app ${app}: readonly[^]*?privileges: {3}those of group acme_readonly \\(above\\)$`, "m"));
+        assert.match(r.stdout, /^ {8}class \S+ CPU, \S+ memory \(requests\), Multi-AZ no, replicas 1, storage \S+, backups none managed here, deletion protection volumes retained, TLS require$/m);
+    });
+
     it("names the stacks that exist when asked for one that does not (exit 2)", () => {
         const r = plan("nope");
         assert.strictEqual(r.status, 2);

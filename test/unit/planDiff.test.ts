@@ -12,6 +12,8 @@ import { runPulumi } from "../../testing/offlineRun";
 import { readStackFile } from "../../tools/plan/stackFile";
 import { PLAN_FORMAT, PlanJson, buildPlan, stableStringify } from "../../tools/plan/planData";
 import { DEFAULT_DIFF_LIMIT, accessChanges, diffPlans } from "../../tools/plan/planDiff";
+import { describePlan } from "../../tools/plan/planReport";
+import { PlanExtension } from "../../tools/plan/extras";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -157,5 +159,30 @@ describe("offline plan diff (npm run plan -- diff)", function () {
         assert.strictEqual(accessChanged, false);
         assert.match(markdown, /No access changes/);
         assert.match(markdown, /`spec\.hard\.pods` `\d+` → `999`/);
+    });
+});
+
+describe("plan extensions (extra lines per organization and app)", function () {
+    this.timeout(300000);
+
+    it("appear in the JSON plan's extras and under the organization and app in the text plan", async () => {
+        const config = { database: { engine: "statefulset" }, organizations: [{ name: "acme", apps: [{ name: "web", access: "readonly" }] }] };
+        const run = await runPulumi(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const program = require("../../stacks/program") as typeof import("../../stacks/program");
+            return program.createStack();
+        }, { stack: "dev", config });
+        const extensions: PlanExtension[] = [{
+            name: "requests",
+            organization: (c) => [`${c.organization.name} has ${c.own.length} resources`],
+            app: (c) => [`${c.app.name} may ask for readwrite`],
+        }];
+        const plan = buildPlan("dev", run.result, run.resources, { preview: false, extensions });
+        assert.deepStrictEqual(plan.organizations.acme.apps.web.extras, ["requests: web may ask for readwrite"]);
+        assert.match(plan.organizations.acme.extras.join(), /^requests: acme has \d+ resources$/);
+        const text = describePlan("dev", run.result, run.resources, { preview: false, stacks: ["dev"], extensions });
+        assert.match(text, /^organization acme .*\n {2}requests: acme has \d+ resources$/m);
+        assert.match(text, /^ {4}requests: web may ask for readwrite$/m);
+        assert.deepStrictEqual(buildPlan("dev", run.result, run.resources, { preview: false }).organizations.acme.apps.web.extras, [], "none registered by default");
     });
 });

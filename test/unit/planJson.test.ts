@@ -50,6 +50,7 @@ describe("offline plan as JSON (npm run plan -- <stack> --json)", function () {
             for (const r of [first, second, preview]) assert.strictEqual(r.status, 0, r.stderr);
             assert.ok(first.stdout.length > 10_000, "a whole plan");
             assert.strictEqual(second.stdout, first.stdout, "two runs print the same bytes");
+            assert.ok(!first.stdout.includes(`${ROOT}${path.sep}`), "paths in the project are relative: a checkout elsewhere (the base branch's) plans the same");
 
             const up = JSON.parse(first.stdout) as PlanJson;
             const pre = JSON.parse(preview.stdout) as PlanJson;
