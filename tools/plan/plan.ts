@@ -42,22 +42,26 @@ function deployerCalls(raw: Record<string, unknown>): Record<string, (inputs: an
     };
 }
 
-/** Prints progress on stderr while a long run registers resources (every 2 s; nothing for a short run). */
+/**
+ * Progress on stderr while a long run registers resources: a line every 2 s, written from the registrations
+ * themselves (the program's promise chains keep timers from firing); nothing for a run under 2 s.
+ */
 function progressReporter(env: string): { onRegister(n: number): void; done(): void } {
-    const started = process.hrtime.bigint();
+    const seconds = (() => {
+        const started = process.hrtime.bigint();
+        return () => Number(process.hrtime.bigint() - started) / 1e9;
+    })();
     let registered = 0;
-    let reported = false;
-    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-    const timer = setInterval(() => {
-        reported = true;
-        process.stderr.write(`plan ${env}: ${registered} resources registered (${seconds().toFixed(0)} s)\n`);
-    }, 2000);
-    timer.unref();
+    let reportedAt = 0;
     return {
-        onRegister: (n) => { registered = n; },
+        onRegister: (n) => {
+            registered = n;
+            if (seconds() - reportedAt < 2) return;
+            reportedAt = seconds();
+            process.stderr.write(`plan ${env}: ${registered} resources registered (${reportedAt.toFixed(0)} s)\n`);
+        },
         done: () => {
-            clearInterval(timer);
-            if (reported) process.stderr.write(`plan ${env}: ${registered} resources registered in ${seconds().toFixed(1)} s\n`);
+            if (reportedAt > 0) process.stderr.write(`plan ${env}: ${registered} resources registered in ${seconds().toFixed(1)} s\n`);
         },
     };
 }

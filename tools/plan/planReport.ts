@@ -17,21 +17,34 @@ interface PlanOptions {
     extensions?: PlanExtension[];
 }
 
-/** The privileges a group role receives, read from the registered Grant / DefaultPrivileges resources. */
+/**
+ * The privileges a role receives, read from the registered Grant / DefaultPrivileges resources, one line
+ * per object. Default privileges equal to a grant on all objects of that kind in the same schema share its
+ * line (`SELECT on all tables in acme.public and on future ones acme_owner creates`).
+ */
 export function grantsOf(role: string, resources: RecordedResource[]): string[] {
     const lines: string[] = [];
+    const allObjects = new Map<string, number>();
+    const future: Array<{ key: string; line: string; owner: string }> = [];
     for (const r of resources) {
         const i = r.inputs ?? {};
         if (i.role !== role) continue;
         const privileges = (i.privileges ?? []).join(", ") || "(none)";
+        const key = `${i.objectType}\u0000${i.database}\u0000${i.schema}\u0000${[...(i.privileges ?? [])].sort().join()}`;
         if (r.type === "postgresql:index/grant:Grant") {
             const where = i.objectType === "database" ? `database ${i.database}`
                 : i.objectType === "schema" ? `schema ${i.database}.${i.schema}`
                 : `all ${i.objectType}s in ${i.database}.${i.schema}`;
+            if (!["database", "schema"].includes(i.objectType) && !(i.objects?.length > 0)) allObjects.set(key, lines.length);
             lines.push(`${privileges} on ${where}`);
         } else if (r.type === "postgresql:index/defaultPrivileges:DefaultPrivileges") {
-            lines.push(`${privileges} on future ${i.objectType}s ${i.owner} creates in ${i.database}.${i.schema}`);
+            future.push({ key, owner: i.owner, line: `${privileges} on future ${i.objectType}s ${i.owner} creates in ${i.database}.${i.schema}` });
         }
+    }
+    for (const f of future) {
+        const at = allObjects.get(f.key);
+        if (at !== undefined) lines[at] += ` and on future ones ${f.owner} creates`;
+        else lines.push(f.line);
     }
     return lines;
 }
@@ -97,7 +110,7 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
                     const setRole = login?.inputs?.assumeRole === group ? " (SET ROLE on login)" : "";
                     out.push(`    owns:         database ${ownedDatabase.inputs.name} and the objects created in it, as ${group}${setRole}`);
                 }
-                out.push(`    privileges:   those of group ${appPlan.memberOf.join(", ") || "-"} (above)${appPlan.ownPrivileges.length ? ", and its own:" : ""}`);
+                // the group's grants are printed above; only what the login is granted itself follows
                 for (const line of login ? grantsOf(login.inputs.name, custom) : []) out.push(`    grant:        ${line}`);
                 for (const role of appPlan.iam) {
                     const statements = typeof role.statements === "string" ? [role.statements] : role.statements.map((s) => `${s.effect} ${s.actions.join(", ")} on ${s.resources.join(", ")}`);
