@@ -124,6 +124,7 @@ describe("offline plan as JSON (npm run plan -- <stack> --json)", function () {
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stdout, /^ {8}class db\.\S+, Multi-AZ (yes|no), backups \d+ days, deletion protection yes, storage encrypted yes, public no, TLS \S+ \(rds\.force_ssl\)$/m);
         assert.doesNotMatch(r.stdout, /resources registered/);
+        assert.match(r.stderr, /^plan staging: running the stack program under mocks\n/);
         assert.match(r.stderr, /^plan staging: \d+ resources registered \(\d+ s\)$/m);
         assert.match(r.stderr, /^plan staging: \d+ resources registered in [\d.]+ s$/m);
     });

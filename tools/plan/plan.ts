@@ -44,7 +44,7 @@ function deployerCalls(raw: Record<string, unknown>): Record<string, (inputs: an
 
 /**
  * Progress on stderr while a long run registers resources: a line every 2 s, written from the registrations
- * themselves (the program's promise chains keep timers from firing); nothing for a run under 2 s.
+ * themselves (the program's promise chains keep timers from firing), after a first line saying what runs.
  */
 function progressReporter(env: string): { onRegister(n: number): void; done(): void } {
     const seconds = (() => {
@@ -53,6 +53,8 @@ function progressReporter(env: string): { onRegister(n: number): void; done(): v
     })();
     let registered = 0;
     let reportedAt = 0;
+    // Building a large stack's resources takes seconds before the first registration: say what runs.
+    process.stderr.write(`plan ${env}: running the stack program under mocks\n`);
     return {
         onRegister: (n) => {
             registered = n;
