@@ -5,7 +5,7 @@
  * never absolute times as a pass/fail figure. Run: `npm run bench`.
  */
 import { performance } from "perf_hooks";
-import { runPulumi } from "../stacks/offlineRun";
+import { runPulumi } from "../testing/offlineRun";
 
 function fleet(organizations: number): Record<string, unknown> {
     return {

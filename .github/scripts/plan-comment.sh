@@ -1,36 +1,44 @@
 #!/usr/bin/env bash
-# Markdown for the pull request comment: per stack, the offline plan's diff from the base branch to the head
-# and the policy pack's findings on the head. Each stack's diff is cut at 15,000 characters.
-# Usage: plan-comment.sh <base-dir> <head-dir>
+# Markdown for the pull request comment: per stack, `npm run plan -- diff` of the offline JSON plans from the
+# base branch to the head (who gains or loses which access first, then the resources added, removed and
+# changed) and the policy pack's findings on the head. The stacks share a 58,000-character budget (a GitHub
+# comment holds 65,536); each diff cuts its resource section first and says what it left out.
+# Run from the head checkout (it uses the head's plan tool). Usage: plan-comment.sh <base-dir> <head-dir>
 set -uo pipefail
+shopt -s nullglob
 base="$1"
 head="$2"
-limit=15000
-echo "## Offline plan (no cloud access; \`npm run plan -- <stack>\`)"
+plans=("$head"/*.json)
+per_stack=$(( 58000 / (${#plans[@]} > 0 ? ${#plans[@]} : 1) ))
+if [ "$per_stack" -lt 1000 ]; then per_stack=1000; fi
+status_of() { if [ -f "$1" ]; then cat "$1"; else echo 0; fi; }
+echo "## Offline plan: who gains or loses which access (no cloud access; \`npm run plan -- <stack> --json\`)"
 echo
-for plan in "$head"/*.txt; do
-  name="$(basename "$plan" .txt)"
-  case "$name" in *.policy) continue ;; esac
-  echo "### Stack \`$name\`"
-  echo
-  if [ ! -f "$base/$name.txt" ]; then
-    echo "New stack (no plan on the base branch)."
-  fi
-  diff_text="$(diff -u --label "base/$name" --label "head/$name" "$base/$name.txt" "$plan" 2>/dev/null || true)"
-  if [ -z "$diff_text" ] && [ -f "$base/$name.txt" ]; then
-    echo "No change to the plan."
-  else
-    changed="$(printf '%s\n' "$diff_text" | grep -c '^[-+][^-+]' || true)"
-    echo "<details><summary>Plan diff: $changed lines changed</summary>"
+for plan in "${plans[@]}"; do
+  name="$(basename "$plan" .json)"
+  head_status="$(status_of "$head/$name.status")"
+  if [ "$head_status" != "0" ]; then
+    echo "### Offline plan: stack \`$name\`"
     echo
-    echo '```diff'
-    printf '%s\n' "$diff_text" | head -c "$limit"
-    if [ "${#diff_text}" -gt "$limit" ]; then
-      echo
-      echo "... cut at $limit characters; the full plans are in the workflow run's offline-plan artifact"
-    fi
+    echo "**The offline plan of the head fails (exit $head_status):**"
+    echo
     echo '```'
-    echo "</details>"
+    head -c 4000 "$head/$name.err" 2>/dev/null
+    echo '```'
+  elif [ ! -s "$base/$name.json" ] || [ "$(status_of "$base/$name.status")" != "0" ]; then
+    echo "### Offline plan: stack \`$name\`"
+    echo
+    echo "New stack, or no plan on the base branch: nothing to compare with."
+  elif diff_text="$(npm run --silent plan -- diff "$base/$name.json" "$plan" --max-chars "$per_stack" 2>&1)"; then
+    printf '%s\n' "$diff_text"
+  else
+    echo "### Offline plan: stack \`$name\`"
+    echo
+    echo "Could not compare with the base branch's plan (made by an older plan tool?):"
+    echo
+    echo '```'
+    printf '%s\n' "$diff_text" | head -c 2000
+    echo '```'
   fi
   echo
   if [ -f "$head/$name.policy.txt" ]; then
@@ -40,7 +48,7 @@ for plan in "$head"/*.txt; do
       echo "**Policy pack: $(tail -n 1 "$head/$name.policy.txt")**"
       echo
       echo '```'
-      head -c "$limit" "$head/$name.policy.txt"
+      head -c 4000 "$head/$name.policy.txt"
       echo '```'
     fi
     echo

@@ -5,7 +5,7 @@
  * not anyone runs `pulumi up`. After the expiry the program registers none of it.
  */
 import * as assert from "assert";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { NOW_VARIABLE } from "../../components/clock";
 import { ACCOUNTS, AppAws, REGION, appsOf, runAwsStack } from "../support/awsStacks";
 import { policyErrors, simulate, simulateTrust } from "../support/iamSimulation";

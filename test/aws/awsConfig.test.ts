@@ -3,10 +3,10 @@
  * at once, each with its path and what to do; the shipped staging and prod files are accepted.
  */
 import * as assert from "assert";
-import { RecordedResource, RunResult, runPulumi } from "../../stacks/offlineRun";
+import { RecordedResource, RunResult, runPulumi } from "../../testing/offlineRun";
 import { deployerLockoutProblem } from "../../components/aws/policies";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { AWS_ENVS, runAwsStack } from "../support/awsStacks";
 
 const rds = {

@@ -5,7 +5,7 @@
  * assume each role (IRSA trust). See test/support/iamSimulation.ts for how trust policies are evaluated.
  */
 import * as assert from "assert";
-import { RunResult } from "../../stacks/offlineRun";
+import { RunResult } from "../../testing/offlineRun";
 import { AWS_ENVS, ACCOUNTS, AppAws, REGION, appsOf, awsStackRun, oidcOf, serviceAccountsOf } from "../support/awsStacks";
 import { irsaTrustViolations, policyErrors, simulate, simulateTrust, strictTrustDecision, webIdentityContext } from "../support/iamSimulation";
 

@@ -6,9 +6,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as aws from "@pulumi/aws";
-import { runPulumi, RunResult, valueOf, isSecret, isKnown } from "../../stacks/offlineRun";
+import { runPulumi, RunResult, valueOf, isSecret, isKnown } from "../../testing/offlineRun";
 import { AWS_ENVS, ACCOUNTS, REGION, awsStackRun, runAwsStack } from "../support/awsStacks";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { RdsPostgres, RdsPostgresArgs, SubnetFacts, rdsPostgresProblems, rdsProtection, rdsSubnetProblems } from "../../components/database/rdsPostgres";
 import { rules, judge, cfnDbInstance, cfnKmsKey, cfnSecurityGroup, cfnSecret } from "../support/cdkNag";
 

@@ -5,8 +5,8 @@
  * (@cloud-copilot/iam-simulate, as in iamAccess.test.ts) still hold after the rotation.
  */
 import * as assert from "assert";
-import { RunResult } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { RunResult } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { NOW_VARIABLE } from "../../components/clock";
 import { AppAws, REGION, appsOf, runAwsStack } from "../support/awsStacks";
 import { simulate } from "../support/iamSimulation";

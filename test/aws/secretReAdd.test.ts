@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { runAwsStack } from "../support/awsStacks";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 
 const SECRET = "aws:secretsmanager/secret:Secret";

@@ -3,7 +3,7 @@
  * its field and what is allowed. Each case runs the real program (createStack) under mocks.
  */
 import * as assert from "assert";
-import { runPulumi } from "../../stacks/offlineRun";
+import { runPulumi } from "../../testing/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { createStack } from "../../stacks/program";
 

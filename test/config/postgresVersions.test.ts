@@ -6,8 +6,8 @@
 import * as assert from "assert";
 import { ConfigError, POSTGRES_VERSIONS, parseStackConfig } from "../../stacks/config";
 import { TESTED_MAJORS } from "../support/realPostgres";
-import { readStackFile } from "../../stacks/stackFile";
-import { runPulumi } from "../../stacks/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
+import { runPulumi } from "../../testing/offlineRun";
 
 const organizations = [{ name: "acme" }];
 

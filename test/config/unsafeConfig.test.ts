@@ -6,10 +6,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import { X509Certificate } from "crypto";
-import { runPulumi } from "../../stacks/offlineRun";
+import { runPulumi } from "../../testing/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { createStack } from "../../stacks/program";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { issueCertificate } from "../support/certificates";
 
 const statefulset = { engine: "statefulset", version: "17", tls: "require" };

@@ -9,7 +9,7 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
 import { NOW_VARIABLE } from "../../components/clock";
 import { startPostgres, TestServer, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";

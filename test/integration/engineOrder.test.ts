@@ -8,8 +8,8 @@
  * may connect (by the server's own privilege check) to its own organization's database and no other.
  */
 import * as assert from "assert";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { renderPgHba } from "../../components/database/serverConfig";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";

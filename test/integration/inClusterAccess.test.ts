@@ -7,7 +7,7 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
 import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";

@@ -18,9 +18,9 @@
 import * as assert from "assert";
 import { Client } from "pg";
 import { TLSSocket } from "tls";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
-import { fakeRandom, mockRandomSeed, replacedRandomResources } from "../../stacks/mockOutputs";
-import { readStackFile } from "../../stacks/stackFile";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
+import { fakeRandom, mockRandomSeed, replacedRandomResources } from "../../testing/mockOutputs";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { serverCertificates, Issued } from "../support/certificates";
 import { AdminLogin, applyProviderResources, applyRoleCreate, applyRoleUpdate } from "../support/postgresqlProviderSql";

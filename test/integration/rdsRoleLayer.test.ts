@@ -6,11 +6,11 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
 import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
 import { applyProviderResources, createRdsLikeAdmin } from "../support/postgresqlProviderSql";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { renderPgHba } from "../../components/database/serverConfig";
 
 for (const version of TESTED_MAJORS) {

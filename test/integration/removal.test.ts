@@ -13,12 +13,12 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
 import { AdminLogin, applyProviderResources } from "../support/postgresqlProviderSql";
 import { RecordedRun, applyProviderDeletes, recordRun, removedResources } from "../support/postgresqlProviderDelete";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { renderPgHba } from "../../components/database/serverConfig";
 
 const acmeApps = [

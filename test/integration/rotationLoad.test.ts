@@ -11,8 +11,8 @@
  * rotating: Secrets Manager JSON, an admin that is not a superuser, like the RDS master user).
  */
 import * as assert from "assert";
-import { RecordedResource, runPulumi } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { RecordedResource, runPulumi } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { NOW_VARIABLE } from "../../components/clock";
 import { renderPgHba } from "../../components/database/serverConfig";
 import { TESTED_MAJORS, TestServer, startPostgres } from "../support/realPostgres";

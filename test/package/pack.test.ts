@@ -39,8 +39,8 @@ describe("npm package", function () {
         packed = (JSON.parse(json)[0].files as Array<{ path: string }>).map((f) => f.path).sort();
     });
 
-    it("builds JavaScript and declarations of every component and stack module into dist/", () => {
-        for (const source of [...sources("components"), ...sources("stacks")]) {
+    it("builds JavaScript and declarations of every component, stack and testing module into dist/", () => {
+        for (const source of [...sources("components"), ...sources("stacks"), ...sources("testing")]) {
             const base = path.join(ROOT, "dist", source.replace(/\.ts$/, ""));
             assert.ok(fs.existsSync(`${base}.js`) && fs.existsSync(`${base}.d.ts`), `dist/${source} (.js and .d.ts)`);
         }
@@ -48,7 +48,7 @@ describe("npm package", function () {
     });
 
     it("packs exactly the build, README, LICENSE, CHANGELOG and the config schema", () => {
-        const built = [...sources("components"), ...sources("stacks")].flatMap((s) => [`dist/${s.replace(/\.ts$/, ".js")}`, `dist/${s.replace(/\.ts$/, ".d.ts")}`]);
+        const built = [...sources("components"), ...sources("stacks"), ...sources("testing")].flatMap((s) => [`dist/${s.replace(/\.ts$/, ".js")}`, `dist/${s.replace(/\.ts$/, ".d.ts")}`]);
         const expected = [...built, "CHANGELOG.md", "LICENSE", "README.md", "package.json", "schema/stack-config.schema.json"].sort();
         assert.deepStrictEqual(packed, expected);
     });

@@ -1,6 +1,6 @@
 /** Runs one policy of the pack over hand-made resources through the offline runner (tools/policy). */
 import type { Policies } from "@pulumi/policy";
-import type { RecordedResource } from "../../stacks/offlineRun";
+import type { RecordedResource } from "../../testing/offlineRun";
 import { runPolicyPack, PolicyViolation } from "../../tools/policy/runPolicies";
 
 /** A recorded resource as the mock monitor would have it (inputs as given, nothing secret or unknown). */

@@ -10,7 +10,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import * as yaml from "js-yaml";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { runPulumi } from "../../stacks/offlineRun";
+import { runPulumi } from "../../testing/offlineRun";
 import { runPolicyPack } from "../../tools/policy/runPolicies";
 import { policies } from "../../policy/policies";
 import { projectOf, readConfigFile, runProgram } from "../../tools/policy/cli";
@@ -21,7 +21,7 @@ const INSECURE = "test/policy/insecureStack";
 
 /** What `npm run plan -- <args>` runs. */
 function plan(...args: string[]) {
-    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 180000 });
+    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 180000 });
 }
 
 /** `policy name → resource names` of the violations of one level in a report. */

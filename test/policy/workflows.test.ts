@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import * as yaml from "js-yaml";
+import { PLAN_FORMAT } from "../../tools/plan/planData";
 
 const ROOT = path.resolve(__dirname, "../..");
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
@@ -107,24 +108,35 @@ describe("GitHub Actions workflows", function () {
         assert.match(JSON.stringify(drift.jobs.report), /issues\.create/);
     });
 
-    it("the comment script shows each stack's plan diff and the policy pack's result", () => {
+    it("the comment script shows each stack's access diff (npm run plan -- diff of the JSON plans) and the policy pack's result", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-comment-"));
+        /** A JSON plan with one organization `acme` whose app `web` has the given table privileges. */
+        const jsonPlan = (stack: string, privileges: string[]) => JSON.stringify({
+            format: PLAN_FORMAT, stack, mode: "up", server: {}, resources: {},
+            organizations: { acme: { namespace: "acme", database: "acme", groups: {}, extras: [], apps: { web: {
+                access: "readonly", credentials: "kubernetes", delivery: "secret", authentication: "-", login: { name: "acme_web", memberOf: [] },
+                memberOf: [], privileges, ownPrivileges: [], iam: [], vault: [], kubernetes: [], extras: [],
+            } } } },
+        });
         try {
             const write = (f: string, text: string) => { fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true }); fs.writeFileSync(path.join(dir, f), text); };
-            write("base/dev.txt", "organization acme\n  app web: readonly\n");
-            write("head/dev.txt", "organization acme\n  app web: readwrite\n");
+            write("base/dev.json", jsonPlan("dev", ["all tables in acme.public: SELECT"]));
+            write("head/dev.json", jsonPlan("dev", ["all tables in acme.public: INSERT", "all tables in acme.public: SELECT"]));
             write("head/dev.policy.txt", "Policy pack postgres-access: 19 policies\n\nNo policy violations.\n");
             write("head/dev.policy.status", "0\n");
-            write("base/prod.txt", "same\n");
-            write("head/prod.txt", "same\n");
+            write("base/prod.json", jsonPlan("prod", []));
+            write("head/prod.json", jsonPlan("prod", []));
             write("head/prod.policy.txt", "mandatory rds-force-ssl\n\n1 mandatory, 0 advisory violation.\n");
             write("head/prod.policy.status", "1\n");
-            const r = spawnSync("bash", [path.join(ROOT, ".github/scripts/plan-comment.sh"), path.join(dir, "base"), path.join(dir, "head")], { encoding: "utf8" });
+            write("head/staging.json", "");
+            write("head/staging.status", "1\n");
+            write("head/staging.err", "Pulumi.staging.yaml: invalid postgres-access configuration (1 problem)\n");
+            const r = spawnSync("bash", [path.join(ROOT, ".github/scripts/plan-comment.sh"), path.join(dir, "base"), path.join(dir, "head")], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
             assert.strictEqual(r.status, 0, r.stderr);
-            assert.match(r.stdout, /### Stack `dev`\n\n<details><summary>Plan diff: 2 lines changed<\/summary>/);
-            assert.match(r.stdout, /^-  app web: readonly\n\+  app web: readwrite$/m);
+            assert.match(r.stdout, /### Offline plan: stack `dev`\n\n#### Access changes\n\n#### Organization `acme`\n- app `web` \(readonly\)\n {2}- privileges gained: `all tables in acme\.public: INSERT`\n/);
             assert.match(r.stdout, /Policy pack: No policy violations\./);
-            assert.match(r.stdout, /### Stack `prod`\n\nNo change to the plan\.\n\n\*\*Policy pack: 1 mandatory, 0 advisory violation\.\*\*/);
+            assert.match(r.stdout, /### Offline plan: stack `prod`: no change[^\n]*\n\n\*\*Policy pack: 1 mandatory, 0 advisory violation\.\*\*/);
+            assert.match(r.stdout, /\*\*The offline plan of the head fails \(exit 1\):\*\*\n\n```\nPulumi\.staging\.yaml: invalid/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }

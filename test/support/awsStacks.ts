@@ -3,8 +3,8 @@
  * test/aws suites (each run takes a few seconds; the records are plain data, so later `setMocks` calls of
  * other suites do not disturb them), plus readers that pull each app's AWS side out of the records.
  */
-import { runPulumi, RunResult, RecordedResource } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { runPulumi, RunResult, RecordedResource } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 
 /** The account each stack's credentials report (the account of its EKS OIDC provider). */
 export const ACCOUNTS: Record<string, string> = { staging: "123456789012", prod: "210987654321" };

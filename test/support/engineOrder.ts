@@ -16,7 +16,7 @@
  * together one order of the pair runs the first, the other the second. Seed 0 is the registration order.
  */
 import { createHash } from "crypto";
-import { RecordedResource } from "../../stacks/offlineRun";
+import { RecordedResource } from "../../testing/offlineRun";
 
 /** URN of the provider behind a provider reference (`urn::id`). */
 export function providerUrn(reference: string): string {

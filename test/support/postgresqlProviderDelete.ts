@@ -23,7 +23,7 @@
  * monitor's requests by `recordRun`), the one place to swap for the offline runner's own graph.
  */
 import { Client } from "pg";
-import { RecordedResource, RunResult } from "../../stacks/offlineRun";
+import { RecordedResource, RunResult } from "../../testing/offlineRun";
 import { TestServer } from "./realPostgres";
 import { AdminLogin, Q, quoteIdent, grantSql, grantRoleMembership, revokeRoleMembership, rolesToGrant, withRolesGranted } from "./postgresqlProviderSql";
 

@@ -48,7 +48,7 @@
  * nothing) shows up there. Every failure names the seed and the order.
  */
 import { Client } from "pg";
-import { RecordedResource } from "../../stacks/offlineRun";
+import { RecordedResource } from "../../testing/offlineRun";
 import { TestServer } from "./realPostgres";
 import { describeOrder, engineOrder, engineOrderSeeds } from "./engineOrder";
 

@@ -22,7 +22,7 @@ import { promisify } from "util";
 import { Client, Pool } from "pg";
 import { parse as parseConnectionString } from "pg-connection-string";
 import * as pulumi from "@pulumi/pulumi";
-import { runPulumi, RecordedResource, RunResult } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource, RunResult } from "../../testing/offlineRun";
 import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { spiffeTrustDomain, Issued } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
@@ -30,7 +30,7 @@ import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { assertKubernetesValid } from "../unit/helpers";
 import { MtlsAppPod, SVID_FILES, SVID_HINT } from "../../components/kubernetes/spiffe";
 import { SOCKET_DIR } from "../../components/database/serverConfig";
-import { describePlan } from "../../stacks/planReport";
+import { describePlan } from "../../tools/plan/planReport";
 import type { StackOutputs } from "../../stacks/program";
 
 const TRUST_DOMAIN = "prod.example.org";

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
 import { startPostgres, TestServer, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";

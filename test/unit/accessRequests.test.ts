@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { runPulumi, RecordedResource, valueOf } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource, valueOf } from "../../testing/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { NOW_VARIABLE } from "../../components/clock";
 import { accessRequestState, formatDuration, postgresValidUntil, requestLeaseTtls } from "../../components/accessRequests";
@@ -256,7 +256,7 @@ describe("access requests: the offline plan's --now", function () {
     this.timeout(120000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-access-"));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const plan = (...args: string[]) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/plan.ts", ...args], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 120000, env: { ...process.env, [NOW_VARIABLE]: "" } });
+    const plan = (...args: string[]) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", ...args], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 120000, env: { ...process.env, [NOW_VARIABLE]: "" } });
 
     it("plans as of the instant --now names", () => {
         // JSON is YAML

@@ -5,9 +5,9 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RunResult, runPulumi, valueOf } from "../../stacks/offlineRun";
-import { mockOutputs } from "../../stacks/mockOutputs";
-import { readStackFile } from "../../stacks/stackFile";
+import { RunResult, runPulumi, valueOf } from "../../testing/offlineRun";
+import { mockOutputs } from "../../testing/mockOutputs";
+import { readStackFile } from "../../tools/plan/stackFile";
 
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 

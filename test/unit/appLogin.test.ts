@@ -4,12 +4,12 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RunResult, fakeRandom, isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
+import { RunResult, fakeRandom, isSecret, runPulumi, valueOf } from "../../testing/offlineRun";
 import { AppLogin, AppLoginArgs, loginRoleSettings } from "../../components/postgres/appLogin";
 import { ACCESS_LEVELS } from "../../components/types";
 import { databaseUrl } from "../../components/connectionInfo";
 import { T, plaintextLeaks } from "./helpers";
-import { fakeBytes } from "../../stacks/mockOutputs";
+import { fakeBytes } from "../../testing/mockOutputs";
 import { SCRAM_SALT_BYTES, scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
 
 const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";

@@ -4,7 +4,7 @@
  * (Secrets Manager and every Vault delivery mode), in its own namespace only.
  */
 import * as assert from "assert";
-import { runPulumi, RecordedResource, valueOf } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource, valueOf } from "../../testing/offlineRun";
 import { POD_CA_PATH } from "../../components/appAccess";
 import type { StackOutputs } from "../../stacks/program";
 

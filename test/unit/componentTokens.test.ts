@@ -5,8 +5,8 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource, runPulumi } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { RecordedResource, runPulumi } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { runAwsStack } from "../support/awsStacks";
 import { MAINTENANCE_DATABASES } from "../../components/postgres/maintenanceDatabases";
 import * as components from "../../components";

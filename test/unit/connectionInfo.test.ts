@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConnectionSettings, connectionFields, connectionFieldsOutput, databaseUrl } from "../../components/connectionInfo";
-import { isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
+import { isSecret, runPulumi, valueOf } from "../../testing/offlineRun";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parse } = require("pg-connection-string") as { parse(url: string): Record<string, any> };
 

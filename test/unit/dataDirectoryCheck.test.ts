@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { runPulumi } from "../../stacks/offlineRun";
+import { runPulumi } from "../../testing/offlineRun";
 import { DATA_DIRECTORY_CHECK, dataDirectoryCheckScript, dataLayout } from "../../components/database/dataDirectory";
 
 /** Runs the script against a fake volume (its paths rebased into a temp dir); returns exit code and output. */

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RunResult, isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
+import { RunResult, isSecret, runPulumi, valueOf } from "../../testing/offlineRun";
 import { DatabaseSecret, DatabaseSecretArgs } from "../../components/kubernetes/databaseSecret";
 import { T, assertKubernetesValid, plaintextLeaks } from "./helpers";
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -5,8 +5,8 @@
  * delete them), no major version change of the in-cluster server without `statefulset.upgradeFrom`.
  */
 import * as assert from "assert";
-import { RecordedResource, RunResult, runPulumi, valueOf } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { RecordedResource, RunResult, runPulumi, valueOf } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 
 type Exports = Record<string, any>;
 

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
 import { dependencyGraph, engineOrder, engineOrderSeeds, describeOrder } from "../support/engineOrder";
 
 class Bundle extends pulumi.ComponentResource {

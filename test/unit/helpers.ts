@@ -3,7 +3,7 @@
  * `kubernetes-models`, and walking recorded inputs for values that must stay secret.
  */
 import * as assert from "assert";
-import { RecordedResource } from "../../stacks/offlineRun";
+import { RecordedResource } from "../../testing/offlineRun";
 import { quantityValue } from "../../stacks/config";
 
 export const T = {

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { RecordedResource, RunResult, runPulumi, valueOf } from "../../stacks/offlineRun";
+import { RecordedResource, RunResult, runPulumi, valueOf } from "../../testing/offlineRun";
 import { OrganizationDatabase, OrganizationDatabaseArgs, TABLE_PRIVILEGES, SEQUENCE_PRIVILEGES } from "../../components/postgres/organizationDatabase";
 import { organizationNames } from "../../components/naming";
 import { T } from "./helpers";

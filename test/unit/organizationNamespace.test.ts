@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RunResult, runPulumi } from "../../stacks/offlineRun";
+import { RunResult, runPulumi } from "../../testing/offlineRun";
 import { OrganizationNamespace, OrganizationNamespaceArgs } from "../../components/kubernetes/organizationNamespace";
 import { T, assertKubernetesValid, quantity } from "./helpers";
 

@@ -5,8 +5,8 @@
  * `adoptExisting` imports exactly those three.
  */
 import * as assert from "assert";
-import { runPulumi } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { runPulumi } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { RecordedRun, recordRun } from "../support/postgresqlProviderDelete";
 
 async function devStack(adopt?: string): Promise<RecordedRun> {

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { parseStackConfig } from "../../stacks/config";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { appNames, organizationNames } from "../../components/naming";
 import { TABLE_PRIVILEGES } from "../../components/postgres/organizationDatabase";
 
@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, "../..");
 
 /** What `npm run plan -- <args>` runs. */
 function plan(...args: string[]) {
-    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
+    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
 }
 
 describe("offline plan", function () {
@@ -24,7 +24,7 @@ describe("offline plan", function () {
 
     it("is what `npm run plan` runs", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-        assert.strictEqual(pkg.scripts.plan, "node -r ts-node/register/transpile-only stacks/plan.ts");
+        assert.strictEqual(pkg.scripts.plan, "node -r ts-node/register/transpile-only tools/plan/plan.ts");
     });
 
     it("prints every organization and app of the dev stack with its login, grants and counts", () => {
@@ -45,8 +45,7 @@ describe("offline plan", function () {
                 }
                 if (app.access !== "owner") {
                     assert.ok(block.includes(`grant:        CONNECT on database ${names.database}`), `${org.name}/${app.name} CONNECT`);
-                    assert.ok(block.includes(`${TABLE_PRIVILEGES[app.access].join(", ")} on all tables in ${names.database}.public`), `${org.name}/${app.name} tables`);
-                    assert.ok(block.includes(`${TABLE_PRIVILEGES[app.access].join(", ")} on future tables ${names.ownerRole} creates in ${names.database}.public`), `${org.name}/${app.name} default privileges`);
+                    assert.ok(block.includes(`${TABLE_PRIVILEGES[app.access].join(", ")} on all tables in ${names.database}.public and on future ones ${names.ownerRole} creates`), `${org.name}/${app.name} tables and default privileges\n${block}`);
                 } else {
                     assert.ok(block.includes(`owns:         database ${names.database} and the objects created in it, as ${names.ownerRole} (SET ROLE on login)`), `${org.name}/${app.name} owner\n${block}`);
                     assert.ok(block.includes(`grant:        CREATE, USAGE on schema ${names.database}.public`), `${org.name}/${app.name} owner schema`);
@@ -120,6 +119,17 @@ describe("offline plan", function () {
         // besides its component's children, each organization has its admin provider (`<org>-postgres-admin`) at the top level
         const server = Number(/Resource counts \((\d+) resources/.exec(alone.stdout)?.[1]) - count(alone.stdout, "acme") - 1;
         assert.strictEqual(count(prefixed.stdout, "acme") + count(prefixed.stdout, "acme-web") + count(prefixed.stdout, "acme-corp") + 3, total - server, "every organization resource is counted once");
+    });
+
+    it("prints each group role's grants once per organization, not under every app, and the server's settings", () => {
+        const apps = ["a", "b", "c"].map((name) => `{ name: ${name}, access: readonly }`).join(", ");
+        fs.writeFileSync(path.join(dir, "Pulumi.groups.yaml"), ["config:", "  postgres-access:database:", "    engine: statefulset", "  postgres-access:organizations:", "    - name: acme", `      apps: [${apps}]`, ""].join("\n"));
+        const r = plan("groups", "--dir", dir);
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout.split("\n").filter((l) => l.startsWith("    grant:        SELECT on all tables in acme.public")).length, 1, r.stdout);
+        assert.match(r.stdout, /^ {2}group acme_readonly {2}\(apps: a, b, c\)\n {4}grant: {8}CONNECT on database acme$/m);
+        for (const app of ["a", "b", "c"]) assert.match(r.stdout, new RegExp(`^ {2}app ${app}: readonly.*\n {4}login: {8}acme_${app} \\(LOGIN, member of acme_readonly, .*\n {4}authenticates: .*\n {4}creates: `, "m"));
+        assert.match(r.stdout, /^ {8}class \S+ CPU, \S+ memory \(requests\), Multi-AZ no, replicas 1, storage \S+, backups none managed here, deletion protection volumes retained, TLS require$/m);
     });
 
     it("names the stacks that exist when asked for one that does not (exit 2)", () => {

@@ -7,11 +7,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource, RunResult, isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
-import { mockOutputs } from "../../stacks/mockOutputs";
+import { RecordedResource, RunResult, isSecret, runPulumi, valueOf } from "../../testing/offlineRun";
+import { mockOutputs } from "../../testing/mockOutputs";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { parseStackConfig, StackConfig } from "../../stacks/config";
-import { readStackFile, stackFilePath } from "../../stacks/stackFile";
+import { readStackFile, stackFilePath } from "../../tools/plan/stackFile";
 import { organizationNames, appNames } from "../../components/naming";
 import type { StackOutputs } from "../../stacks/program";
 import { T, assertKubernetesValid, plaintextLeaks, stringLeaves } from "./helpers";
@@ -62,7 +62,7 @@ async function devRun(preview: boolean): Promise<RunResult<Program>> {
 }
 
 describe("program: the dev stack file", () => {
-    it("reads the same config through js-yaml and stacks/stackFile", () => {
+    it("reads the same config through js-yaml and tools/plan/stackFile", () => {
         const viaYaml = Object.fromEntries(Object.entries(devConfigFromYaml()).map(([k, v]) => [k.replace(/^postgres-access:/, ""), v]));
         assert.deepStrictEqual(viaYaml, readStackFile("dev"));
         assert.ok(config.organizations.length >= 2);

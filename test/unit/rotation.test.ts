@@ -9,15 +9,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { RecordedResource, RunResult, runPulumi } from "../../stacks/offlineRun";
+import { RecordedResource, RunResult, runPulumi } from "../../testing/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { NOW_VARIABLE } from "../../components/clock";
 import { rotationEveryProblem, rotationStatus, rotationAnchorMs } from "../../components/rotation";
 import { parseDuration } from "../../components/duration";
 import { rotationLoginNames } from "../../components/naming";
-import { describeRotation } from "../../stacks/planReport";
+import { describeRotation } from "../../tools/plan/planReport";
 import { scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
-import { mockOutputs } from "../../stacks/mockOutputs";
+import { mockOutputs } from "../../testing/mockOutputs";
 
 const T = {
     role: "postgresql:index/role:Role",
@@ -316,7 +316,7 @@ describe("scheduled rotation", function () {
                     "        - { name: reporting, access: readonly }",
                     "",
                 ].join("\n"));
-                const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/plan.ts", "rot", "--dir", dir], {
+                const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", "rot", "--dir", dir], {
                     cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 120000, env: { ...process.env, [NOW_VARIABLE]: "2026-02-15T08:00:00Z" },
                 });
                 assert.strictEqual(r.status, 0, r.stderr);

@@ -13,7 +13,7 @@ import { OrganizationDatabase } from "../../components/postgres/organizationData
 import { derivedNameProblems, organizationNames } from "../../components/naming";
 import { MTLS_SERVER_PATHS, renderPgHba, renderPgIdent, serverSettings, settingsAsArgs } from "../../components/database/serverConfig";
 import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, rootRotationStatements, staticRotationStatements } from "../../components/vault/postgresStatements";
-import { runPulumi } from "../../stacks/offlineRun";
+import { runPulumi } from "../../testing/offlineRun";
 import { irsaTrustViolations, simulate } from "../support/iamSimulation";
 import { providerSteps } from "../support/postgresqlProviderSql";
 

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { createHash } from "crypto";
-import { RunResult, isSecret, runPulumi, valueOf } from "../../stacks/offlineRun";
+import { RunResult, isSecret, runPulumi, valueOf } from "../../testing/offlineRun";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { StatefulSetPostgres, StatefulSetPostgresArgs } from "../../components/database/statefulSetPostgres";
 import { MTLS_SERVER_PATHS, SERVER_PID_FILE, SOCKET_DIR, renderPgHba, serverSettings } from "../../components/database/serverConfig";

@@ -18,7 +18,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { vaultAgentAnnotations, vaultAgentEgress, vaultAgentTokenVolume } from "../../components/kubernetes/vaultDelivery";
 import { ConnectionSettings } from "../../components/connectionInfo";
-import { runPulumi, RunResult } from "../../stacks/offlineRun";
+import { runPulumi, RunResult } from "../../testing/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { kubernetesValidationError, T } from "../unit/helpers";

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as vault from "@pulumi/vault";
-import { runPulumi } from "../../stacks/offlineRun";
+import { runPulumi } from "../../testing/offlineRun";
 import { VaultDatabaseEngine, VaultOrganizationSpec, vaultEngineProblems } from "../../components/vault/vaultDatabaseEngine";
 import { PostgresServer } from "../../components/database/postgresServer";
 import { PG_IDENTIFIER_MAX_BYTES, derivedNameProblems, vaultAdminRoleName } from "../../components/naming";

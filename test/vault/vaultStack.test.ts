@@ -4,8 +4,8 @@
  */
 import * as assert from "assert";
 import * as yaml from "js-yaml";
-import { runPulumi, RunResult } from "../../stacks/offlineRun";
-import { readStackFile } from "../../stacks/stackFile";
+import { runPulumi, RunResult } from "../../testing/offlineRun";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { parseStackConfig, ConfigError } from "../../stacks/config";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -9,13 +9,13 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource, fakeRandom } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource, fakeRandom } from "../../testing/offlineRun";
 import { scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
 import { startPostgres, TestServer, PostgresMajor, TESTED_MAJORS } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
 import { applyProviderResources } from "../support/postgresqlProviderSql";
 import { renderPgHba } from "../../components/database/serverConfig";
-import { readStackFile } from "../../stacks/stackFile";
+import { readStackFile } from "../../tools/plan/stackFile";
 import { connectAsConnection, runAsVault, vaultDefaultUsername, vaultExpiration, vaultPassword } from "./vaultEmulation";
 
 const V = {

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
+import { runPulumi, RecordedResource } from "../../testing/offlineRun";
 import { POLICY_PACK_NAME, policies } from "../../policy/policies";
 import { PolicyRunOptions, mandatory, runPolicyPack } from "./runPolicies";
 import { describePolicyRun } from "./report";

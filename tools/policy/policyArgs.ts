@@ -10,7 +10,7 @@
  * resource's outputs (stack validations see its inputs, which is what the checks of this pack read).
  */
 import type { PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs } from "@pulumi/policy";
-import type { RecordedResource } from "../../stacks/offlineRun";
+import type { RecordedResource } from "../../testing/offlineRun";
 
 // Not in the package's type declarations (marked internal), but exported at run time; the server uses them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -7,7 +7,7 @@
  * preview yields an advisory "can't run during preview" instead.
  */
 import type { EnforcementLevel, Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import type { RecordedResource } from "../../stacks/offlineRun";
+import type { RecordedResource } from "../../testing/offlineRun";
 import { NotApplicableError, PolicyInputs, UnknownValueError, urnOf } from "./policyArgs";
 
 export interface PolicyViolation {

@@ -123,6 +123,8 @@ export interface RunOptions {
      * preview: Pulumi reads them then too); absent = a fresh stack (no outputs).
      */
     previousOutputs?: Record<string, unknown>;
+    /** Called after each registration with the number registered so far (progress of long runs). */
+    onRegister?: (registered: number) => void;
 }
 
 export interface RunResult<T> {
@@ -219,6 +221,7 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
                     ...engineFields,
                 };
                 resources.push(record);
+                options.onRegister?.(resources.length);
                 if (args.type === "pulumi:pulumi:StackReference") {
                     // a read of the stack's own last outputs (known in preview too, as the engine reads them)
                     record.id = args.inputs.name;

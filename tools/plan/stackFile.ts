@@ -2,9 +2,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { CONFIG_KEYS } from "./config";
+import { CONFIG_KEYS } from "../../stacks/config";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
 /** Path of the stack file of `env` (in the project, or in `dir`). */
 export function stackFilePath(env: string, dir = PROJECT_ROOT): string {
