@@ -16,6 +16,8 @@ export interface MeasureRequest {
     organizations: number;
     record?: string;
     sourcePositions?: boolean;
+    /** `Error.stackTraceLimit` while the program (or baseline) runs; default: what stacks/index.ts sets. */
+    stackTraceLimit?: number;
 }
 
 export interface Measurement {
@@ -82,6 +84,10 @@ async function main(): Promise<void> {
             for (const r of replay) new pulumi.CustomResource(r.type, r.name, r.inputs);
         };
     }
+    // as the entry point (stacks/index.ts) does; the baseline gets the same process setting
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("../stacks/stackTraces") as typeof import("../stacks/stackTraces")).limitStackTraces();
+    if (request.stackTraceLimit !== undefined) Error.stackTraceLimit = request.stackTraceLimit;
     const loadMs = performance.now() - loadStart;
     const start = performance.now();
     const run = await runner.runPulumi(evaluate, { stack: "bench", config });
