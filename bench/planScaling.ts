@@ -1,12 +1,14 @@
 /**
- * Benchmark (`npm run bench [-- --sizes 10,100 --runtime js|ts --startup N]`): the stack program under
+ * Benchmark (`npm run bench [-- --sizes 10,100 --runtime js|ts --startup N --stack-trace-limit F]`): the stack program under
  * the mock runner against the SDK floor, for fleets of N organizations (3 apps each, every access level,
  * credential source and delivery mode; bench/fleet.ts). For each N, in its own child process each:
  * 1. the program (records the custom resources it registered),
  * 2. the baseline: the same resources with the same inputs as plain `pulumi.CustomResource`s.
  * Reports registrations, time per registration, peak RSS, program/baseline ratios and growth between
  * sizes; `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the
- * SDK's per-registration source positions, for the program at N organizations.
+ * SDK's per-registration source positions, and with node's default stack trace limit instead of the
+ * program's (stacks/stackTraces.ts), for the program at N organizations. `--stack-trace-limit F` runs the
+ * table with `Error.stackTraceLimit = F` in both program and baseline (10: as before that setting).
  * Printed as Markdown (the README keeps the latest). The machine is shared: compare ratios from one run.
  *
  * Runtimes: `js` (default, what `pulumi up` runs: Pulumi.yaml `main: dist/stacks/index.js`) transpiles
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     const sizes = (option("sizes") ?? "10,100,500").split(",").map(Number);
     const runtime = (option("runtime") ?? "js") as Runtime;
     const startup = option("startup") ? Number(option("startup")) : undefined;
+    const stackTraceLimit = option("stack-trace-limit") !== undefined ? Number(option("stack-trace-limit")) : undefined;
     if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !["js", "ts"].includes(runtime)) {
         throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runtime js|ts] [--startup 100]");
     }
@@ -82,34 +85,33 @@ async function main(): Promise<void> {
     buildJavaScript();
     const record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "registrations.json");
     const rows: Array<{ program: Measurement; baseline: Measurement }> = [];
-    for (const organizations of sizes) {
-        const program = measure(runtime, { mode: "program", organizations, record });
-        const baseline = measure(runtime, { mode: "baseline", organizations, record });
-        rows.push({ program, baseline });
-    }
-    console.log(`Runtime ${runtime}, node ${process.version}, ${os.cpus().length} CPUs; load average (1/5/15 min) ${loadBefore} before, ${load()} after.\n`);
+    console.log(`Runtime ${runtime}, node ${process.version}, ${os.cpus().length} CPUs, Error.stackTraceLimit ${stackTraceLimit ?? "as the program sets it (0)"}; load average (1/5/15 min) ${loadBefore} at the start.\n`);
     console.log("| orgs | registrations (resources + components) | program s | baseline s | µs/registration program / baseline | time ratio | peak RSS MB program / baseline | memory ratio | invokes | deepest resource |");
     console.log("|---:|---|---:|---:|---|---:|---|---:|---:|---:|");
-    for (const { program: p, baseline: b } of rows) {
+    for (const organizations of sizes) {
+        const p = measure(runtime, { mode: "program", organizations, record, stackTraceLimit });
+        const b = measure(runtime, { mode: "baseline", organizations, record, stackTraceLimit });
+        rows.push({ program: p, baseline: b });
         const invokes = Object.values(p.invokes).reduce((a, n) => a + n, 0);
         console.log(`| ${p.organizations} | ${p.registrations} (${p.resources} + ${p.components}) | ${s(p.evalMs)} | ${s(b.evalMs)} | ${perRegistration(p)} / ${perRegistration(b)} | ${ratio(p.evalMs, b.evalMs)} | ${p.peakRssMb.toFixed(0)} / ${b.peakRssMb.toFixed(0)} | ${ratio(p.peakRssMb, b.peakRssMb)} | ${invokes} | ${p.maxDepth} levels |`);
     }
+    console.log(`\nLoad average at the end: ${load()}.`);
     for (let i = 1; i < rows.length; i++) {
         const [a, b] = [rows[i - 1], rows[i]];
         const factor = b.program.organizations / a.program.organizations;
-        console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×): program time ${ratio(b.program.evalMs, a.program.evalMs)}×, baseline time ${ratio(b.baseline.evalMs, a.baseline.evalMs)}×, program peak RSS ${ratio(b.program.peakRssMb, a.program.peakRssMb)}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×.`);
+        const marginal = (b.program.evalMs - a.program.evalMs) / (b.baseline.evalMs - a.baseline.evalMs);
+        console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×): program time ${ratio(b.program.evalMs, a.program.evalMs)}×, baseline time ${ratio(b.baseline.evalMs, a.baseline.evalMs)}×, program peak RSS ${ratio(b.program.peakRssMb, a.program.peakRssMb)}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×; time per added registration, program/baseline ${marginal.toFixed(2)}.`);
     }
     const invokeCounts = rows.map((r) => Object.values(r.program.invokes).reduce((a, n) => a + n, 0));
     console.log(`\nProvider invokes per run: ${invokeCounts.join(", ")} (${new Set(invokeCounts).size === 1 ? "the same at every size: none per organization" : "they grow with the organizations"}).`);
     if (startup !== undefined) {
         console.log(`\nStart-up and source positions, program at ${startup} organizations:\n`);
-        console.log("| runtime | source positions | load s | evaluation s | peak RSS MB |");
-        console.log("|---|---|---:|---:|---:|");
-        for (const rt of ["js", "ts"] as Runtime[]) {
-            for (const sourcePositions of [true, false]) {
-                const m = measure(rt, { mode: "program", organizations: startup, sourcePositions });
-                console.log(`| ${rt === "js" ? "precompiled JavaScript" : "ts-node transpile-only"} | ${sourcePositions ? "captured (SDK default)" : "skipped"} | ${s(m.loadMs)} | ${s(m.evalMs)} | ${m.peakRssMb.toFixed(0)} |`);
-            }
+        console.log("| runtime | Error.stackTraceLimit | source positions | load s | evaluation s | peak RSS MB |");
+        console.log("|---|---|---|---:|---:|---:|");
+        const variants: Array<[Runtime, number | undefined, boolean]> = [["js", undefined, true], ["js", undefined, false], ["js", 10, true], ["ts", undefined, true], ["ts", 10, true]];
+        for (const [rt, limit, sourcePositions] of variants) {
+            const m = measure(rt, { mode: "program", organizations: startup, sourcePositions, stackTraceLimit: limit });
+            console.log(`| ${rt === "js" ? "precompiled JavaScript" : "ts-node transpile-only"} | ${limit ?? "0 (program default)"} | ${sourcePositions ? "captured (SDK default)" : "skipped"} | ${s(m.loadMs)} | ${s(m.evalMs)} | ${m.peakRssMb.toFixed(0)} |`);
         }
     }
     fs.rmSync(path.dirname(record), { recursive: true, force: true });
