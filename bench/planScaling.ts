@@ -1,48 +1,120 @@
 /**
- * Benchmark: how the cost of building a stack grows with the number of organizations.
- * Runs the real program under Pulumi mocks for a small and a large fleet in one process and reports
- * ratios (per-organization cost at the large size over the small size; resources per organization),
- * never absolute times as a pass/fail figure. Run: `npm run bench`.
+ * Benchmark (`npm run bench [-- --sizes 10,100 --runtime js|ts --startup N --stack-trace-limit F]`): the stack program under
+ * the mock runner against the SDK floor, for fleets of N organizations (3 apps each, every access level,
+ * credential source and delivery mode; bench/fleet.ts). For each N, in its own child process each:
+ * 1. the program (records the custom resources it registered),
+ * 2. the baseline: the same resources with the same inputs as plain `pulumi.CustomResource`s.
+ * Reports registrations, time per registration, peak RSS, program/baseline ratios and growth between
+ * sizes; `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the
+ * SDK's per-registration source positions, and with node's default stack trace limit instead of the
+ * program's (stacks/stackTraces.ts), for the program at N organizations. `--stack-trace-limit F` runs the
+ * table with `Error.stackTraceLimit = F` in both program and baseline (10: as before that setting).
+ * Printed as Markdown (the README keeps the latest). The machine is shared: compare ratios from one run.
+ *
+ * Runtimes: `js` (default, what `pulumi up` runs: Pulumi.yaml `main: dist/stacks/index.js`) transpiles
+ * components/, stacks/ and bench/ to .bench-build/ with TypeScript (no type check: the same JavaScript
+ * `npm run build` emits) and runs it with plain node plus source-map-support, as Pulumi's language host
+ * does; `ts` runs the TypeScript through ts-node transpile-only (Pulumi.yaml `typescript: true`).
  */
-import { performance } from "perf_hooks";
-import { runPulumi } from "../testing/offlineRun";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as ts from "typescript";
+import type { Measurement, MeasureRequest } from "./measure";
 
-function fleet(organizations: number): Record<string, unknown> {
-    return {
-        database: { engine: "statefulset", version: "17", tls: "require" },
-        organizations: Array.from({ length: organizations }, (_, i) => ({
-            name: `org-${i}`,
-            apps: [
-                { name: "api", access: "owner" },
-                { name: "web", access: "readwrite" },
-                { name: "reports", access: "readonly" },
-            ],
-        })),
-    };
+type Runtime = "js" | "ts";
+const ROOT = path.resolve(__dirname, "..");
+const BUILD = path.join(ROOT, ".bench-build");
+/** Folders the measurement needs, transpiled for the `js` runtime (testing/: the runner's future home). */
+const SOURCE_DIRS = ["components", "stacks", "bench", "testing"];
+
+function option(name: string): string | undefined {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-async function measure(organizations: number): Promise<{ ms: number; resources: number }> {
-    const start = performance.now();
-    const run = await runPulumi(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = require("../stacks/program") as typeof import("../stacks/program");
-        return program.createStack();
-    }, { stack: "bench", config: fleet(organizations) });
-    return { ms: performance.now() - start, resources: run.resources.filter((r) => r.custom).length };
+/** Transpiles the sources to .bench-build/ (CommonJS, as tsconfig's node16 emits for this package). */
+function buildJavaScript(): void {
+    fs.rmSync(BUILD, { recursive: true, force: true });
+    for (const dir of SOURCE_DIRS) {
+        const base = path.join(ROOT, dir);
+        if (!fs.existsSync(base)) continue;
+        for (const file of fs.readdirSync(base, { recursive: true, encoding: "utf8" })) {
+            if (!file.endsWith(".ts") || file.endsWith(".d.ts")) continue;
+            const source = fs.readFileSync(path.join(base, file), "utf8");
+            const out = ts.transpileModule(source, {
+                fileName: file,
+                compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, strict: true },
+            });
+            const target = path.join(BUILD, dir, file.replace(/\.ts$/, ".js"));
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, out.outputText);
+        }
+    }
 }
+
+function measure(runtime: Runtime, request: MeasureRequest): Measurement {
+    const args = runtime === "js"
+        ? ["-r", "source-map-support/register", path.join(BUILD, "bench", "measure.js")]
+        : ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench", "measure.ts")];
+    const out = execFileSync(process.execPath, [...args, JSON.stringify(request)], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, POSTGRES_ACCESS_NOW: process.env.POSTGRES_ACCESS_NOW ?? "2026-12-01T00:00:00Z" },
+    });
+    return JSON.parse(out.trim().split("\n").pop()!) as Measurement;
+}
+
+const s = (ms: number) => (ms / 1000).toFixed(1);
+const perRegistration = (m: Measurement) => `${((m.evalMs * 1000) / m.registrations).toFixed(0)}`;
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" / ");
 
 async function main(): Promise<void> {
-    const small = Number(process.env.BENCH_SMALL ?? 5);
-    const large = Number(process.env.BENCH_LARGE ?? 50);
-    await measure(2); // warm-up: module loading and JIT
-    const a = await measure(small);
-    const b = await measure(large);
-    const perOrgSmall = a.ms / small;
-    const perOrgLarge = b.ms / large;
-    console.log(`organizations: ${small} vs ${large} (3 apps each), measured in one run`);
-    console.log(`resources per organization: ${((b.resources - a.resources) / (large - small)).toFixed(1)}`);
-    console.log(`per-organization cost ratio (large/small): ${(perOrgLarge / perOrgSmall).toFixed(2)}  (≈1 means linear scaling)`);
-    console.log(`total time ratio: ${(b.ms / a.ms).toFixed(2)} for ${large / small}x the organizations`);
+    const sizes = (option("sizes") ?? "10,100,500").split(",").map(Number);
+    const runtime = (option("runtime") ?? "js") as Runtime;
+    const startup = option("startup") ? Number(option("startup")) : undefined;
+    const stackTraceLimit = option("stack-trace-limit") !== undefined ? Number(option("stack-trace-limit")) : undefined;
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !["js", "ts"].includes(runtime)) {
+        throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runtime js|ts] [--startup 100]");
+    }
+    const loadBefore = load();
+    buildJavaScript();
+    const record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "registrations.json");
+    const rows: Array<{ program: Measurement; baseline: Measurement }> = [];
+    console.log(`Runtime ${runtime}, node ${process.version}, ${os.cpus().length} CPUs, Error.stackTraceLimit ${stackTraceLimit ?? "as the program sets it (0)"}; load average (1/5/15 min) ${loadBefore} at the start.\n`);
+    console.log("| orgs | registrations (resources + components) | program s | baseline s | µs/registration program / baseline | time ratio | peak RSS MB program / baseline | memory ratio | invokes | deepest resource |");
+    console.log("|---:|---|---:|---:|---|---:|---|---:|---:|---:|");
+    for (const organizations of sizes) {
+        const p = measure(runtime, { mode: "program", organizations, record, stackTraceLimit });
+        const b = measure(runtime, { mode: "baseline", organizations, record, stackTraceLimit });
+        rows.push({ program: p, baseline: b });
+        const invokes = Object.values(p.invokes).reduce((a, n) => a + n, 0);
+        console.log(`| ${p.organizations} | ${p.registrations} (${p.resources} + ${p.components}) | ${s(p.evalMs)} | ${s(b.evalMs)} | ${perRegistration(p)} / ${perRegistration(b)} | ${ratio(p.evalMs, b.evalMs)} | ${p.peakRssMb.toFixed(0)} / ${b.peakRssMb.toFixed(0)} | ${ratio(p.peakRssMb, b.peakRssMb)} | ${invokes} | ${p.maxDepth} levels |`);
+    }
+    console.log(`\nLoad average at the end: ${load()}.`);
+    for (let i = 1; i < rows.length; i++) {
+        const [a, b] = [rows[i - 1], rows[i]];
+        const factor = b.program.organizations / a.program.organizations;
+        const marginal = (b.program.evalMs - a.program.evalMs) / (b.baseline.evalMs - a.baseline.evalMs);
+        console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×): program time ${ratio(b.program.evalMs, a.program.evalMs)}×, baseline time ${ratio(b.baseline.evalMs, a.baseline.evalMs)}×, program peak RSS ${ratio(b.program.peakRssMb, a.program.peakRssMb)}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×; time per added registration, program/baseline ${marginal.toFixed(2)}.`);
+    }
+    const invokeCounts = rows.map((r) => Object.values(r.program.invokes).reduce((a, n) => a + n, 0));
+    console.log(`\nProvider invokes per run: ${invokeCounts.join(", ")} (${new Set(invokeCounts).size === 1 ? "the same at every size: none per organization" : "they grow with the organizations"}).`);
+    if (startup !== undefined) {
+        console.log(`\nStart-up and source positions, program at ${startup} organizations:\n`);
+        console.log("| runtime | Error.stackTraceLimit | source positions | load s | evaluation s | peak RSS MB |");
+        console.log("|---|---|---|---:|---:|---:|");
+        const variants: Array<[Runtime, number | undefined, boolean]> = [["js", undefined, true], ["js", undefined, false], ["js", 10, true], ["ts", undefined, true], ["ts", 10, true]];
+        for (const [rt, limit, sourcePositions] of variants) {
+            const m = measure(rt, { mode: "program", organizations: startup, sourcePositions, stackTraceLimit: limit });
+            console.log(`| ${rt === "js" ? "precompiled JavaScript" : "ts-node transpile-only"} | ${limit ?? "0 (program default)"} | ${sourcePositions ? "captured (SDK default)" : "skipped"} | ${s(m.loadMs)} | ${s(m.evalMs)} | ${m.peakRssMb.toFixed(0)} |`);
+        }
+    }
+    fs.rmSync(path.dirname(record), { recursive: true, force: true });
 }
 
 main().catch((err) => {
