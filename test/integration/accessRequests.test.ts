@@ -135,11 +135,11 @@ for (const version of TESTED_MAJORS) {
         });
 
         it("creates Vault users valid until the earlier of their lease end and the expiry, with TTLs capped at it", async () => {
-            const role = resources.find((r) => r.type === "vault:database/secretBackendRole:SecretBackendRole" && r.inputs.name === "acme-dev-request-backfill")!.inputs;
+            const role = resources.find((r) => r.type === "vault:database/secretBackendRole:SecretBackendRole" && r.inputs.name === "acme_dev_request_backfill")!.inputs;
             const left = Math.floor((Date.parse(expires) - Math.floor(now / 1000) * 1000) / 1000);
             assert.deepStrictEqual([role.defaultTtl, role.maxTtl], [left, left], "no lease issued now outlives the request");
             const connection = resources.find((r) => r.type === "vault:database/secretBackendConnection:SecretBackendConnection" && r.inputs.name === "acme")!.inputs;
-            assert.ok(connection.allowedRoles.includes("acme-dev-request-backfill"));
+            assert.ok(connection.allowedRoles.includes("acme_dev_request_backfill"));
             const admin = track(await connectAsConnection(server, connection, connection.postgresql.passwordWo));
             const cases = [
                 // a lease issued now: its end is the expiry (TTL capped)

@@ -17,7 +17,7 @@ import { NOW_VARIABLE } from "../../components/clock";
 import { renderPgHba } from "../../components/database/serverConfig";
 import { TESTED_MAJORS, TestServer, startPostgres } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
-import { AdminLogin, applyProviderResources, applyRoleUpdate } from "../support/postgresqlProviderSql";
+import { AdminLogin, applyProviderResources, applyRoleUpdate, createRdsLikeAdmin } from "../support/postgresqlProviderSql";
 
 const DAY = 86400_000;
 const ANCHOR = "2026-01-01T00:00:00Z";
@@ -92,10 +92,8 @@ const rds: Scenario = {
     },
     hba: () => renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }),
     async admin(server) {
-        // the RDS master user: not a superuser; CREATEROLE, CREATEDB; owns the `postgres` database
-        await server.query("CREATE ROLE pgadmin WITH LOGIN CREATEROLE CREATEDB PASSWORD 'Master-Passw0rd'");
-        await server.query("ALTER DATABASE postgres OWNER TO pgadmin");
-        return { user: "pgadmin", password: "Master-Passw0rd" };
+        // the RDS master user: not a superuser; CREATEROLE, CREATEDB; owns `postgres` and `template1`
+        return createRdsLikeAdmin(server);
     },
 };
 
