@@ -28,3 +28,4 @@ export * from "./vault/vaultOrganizationConnection";
 export * from "./vault/vaultAppCredentials";
 export * from "./appAccess";
 export * from "./organization";
+export * from "./postgresAccess";

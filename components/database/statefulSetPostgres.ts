@@ -196,6 +196,8 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
         super("postgres-access:index:StatefulSetPostgres", name, {}, opts);
         const problems = statefulSetPostgresProblems(args);
         if (problems.length) throw new Error(`StatefulSetPostgres ${name}: ${problems.join("; ")}`);
+        const { requests, limits } = args.resources;
+        const containerResources = { requests: { cpu: requests.cpu, memory: requests.memory }, limits: { cpu: limits.cpu, memory: limits.memory } };
         const serviceName = args.serviceName ?? "postgres";
         const labels = managedLabels({ "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": serviceName });
         const selector = { "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": serviceName };
@@ -330,7 +332,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                 { name: "POSTGRES_PASSWORD_FILE", value: ADMIN_PASSWORD_FILE },
                 { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --auth-local=peer --data-checksums" },
             ],
-            resources: args.resources,
+            resources: containerResources,
             securityContext: security.container,
             volumeMounts: [...serverMounts, { name: "admin-password", mountPath: ADMIN_PASSWORD_MOUNT, readOnly: true }],
         };
@@ -375,7 +377,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                             args: serverArgs,
                             ports: [{ name: "postgresql", containerPort: POSTGRES_PORT, protocol: "TCP" }],
                             env: [{ name: "PGDATA", value: layout.pgdata }],
-                            resources: args.resources,
+                            resources: containerResources,
                             securityContext: security.container,
                             readinessProbe: { exec: { command: isReady }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
                             livenessProbe: { exec: { command: isReady }, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
