@@ -125,6 +125,17 @@ describe("component provider (multi-language package)", function () {
         assert.deepStrictEqual(constructed.result.outputs, Object.keys(schema.resources["postgres-access:index:PostgresAccess"].properties).sort());
     });
 
+    it("the README's YAML example is a call the provider accepts", async () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const blocks = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((m) => yaml.load(m[1]) as any);
+        const program = blocks.find((b) => b?.resources?.access?.type === "postgres-access:index:PostgresAccess");
+        assert.ok(program, "README has a YAML program using PostgresAccess");
+        const run = await runPulumi(() => provider.construct("access", "postgres-access:index:PostgresAccess", program.resources.access.properties, {}), { stack: "dev" });
+        assert.deepStrictEqual(run.resources.filter((r) => r.type === "postgres-access:index:Organization").map((r) => r.name).sort(), ["acme", "globex"]);
+        const outputName = /^\$\{access\.(\w+)\}$/.exec(program.outputs.organizations)?.[1];
+        assert.ok(outputName && schema.resources["postgres-access:index:PostgresAccess"].properties[outputName], `${program.outputs.organizations} is an output`);
+    });
+
     it("a config error reaches the other language as the same problems, before anything is registered", async () => {
         let thrown: Error | undefined;
         const run = await runPulumi(async () => {
