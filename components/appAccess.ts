@@ -90,6 +90,16 @@ export function describeAuthentication(app: AppSpec, server: PostgresServer, ide
     return `${tls} ${how[app.credentials]}${rotated}`;
 }
 
+/** What the app's delivery needs from the platform and is missing (checked before any child exists). */
+export function appAccessProblems(args: Pick<AppAccessArgs, "app" | "server" | "platform" | "secretsKeyArn">): string[] {
+    const { app, server, platform } = args;
+    const problems: string[] = [];
+    if (server.tls === "mtls" && !platform.spiffe) problems.push("tls \"mtls\" needs the SPIFFE settings");
+    if (app.credentials === "secretsmanager" && (!platform.aws || !args.secretsKeyArn)) problems.push("credentials \"secretsmanager\" need the AWS settings");
+    if (app.credentials.startsWith("vault-") && !platform.vault) problems.push(`credentials "${app.credentials}" need the Vault settings`);
+    return problems;
+}
+
 /**
  * One app's access end to end: its least-privilege LOGIN role (unless Vault creates users on demand) and
  * its credential delivery (Secret, Secrets Manager + SecretProviderClass, or Vault).
@@ -119,6 +129,8 @@ export class AppAccess extends pulumi.ComponentResource {
 
     constructor(name: string, args: AppAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:AppAccess", name, {}, opts);
+        const problems = appAccessProblems(args);
+        if (problems.length) throw new Error(`app ${args.organization.name}/${args.app.name}: ${problems.join("; ")}`);
         const { app, organization, server, database } = args;
         this.appName = app.name;
         this.names = appNames(organization.name, app.name, args.env, app.isDefaultApp);

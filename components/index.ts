@@ -33,3 +33,4 @@ export * from "./rotation";
 export * from "./duration";
 export * from "./accessRequests";
 export * from "./accessRequestAccess";
+export * from "./postgresAccess";

@@ -2,16 +2,56 @@
 import type { RotationSpec } from "./rotation";
 import type { AccessRequestSpec } from "./accessRequests";
 
-/** What an app may do in its organization's database. */
-export const ACCESS_LEVELS = ["owner", "readwrite", "readonly"] as const;
-/** Where an app's credentials come from. */
-export const CREDENTIAL_SOURCES = ["kubernetes", "secretsmanager", "vault-static", "vault-dynamic"] as const;
-/** How credentials reach the app's pods. */
-export const DELIVERY_MODES = ["secret", "csi", "vault-secrets-operator", "vault-agent"] as const;
+/*
+ * Each enumeration is an `as const` object (what other languages see as an enum in the package schema,
+ * with a member per value) and the union type of its values, under one name: Pulumi's component analyzer
+ * reads the object's members, TypeScript callers may write either `AccessLevel.ReadWrite` or "readwrite".
+ * The tuples (`ACCESS_LEVELS`, ...) list the same values for the config schema.
+ */
 
-export type AccessLevel = (typeof ACCESS_LEVELS)[number];
-export type CredentialSource = (typeof CREDENTIAL_SOURCES)[number];
-export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+/** What an app may do in its organization's database. */
+export const AccessLevel = {
+    /** Owns the organization's schema: creates, alters and drops objects (DDL) and reads and writes data. */
+    Owner: "owner",
+    /** Reads and writes the data (SELECT, INSERT, UPDATE, DELETE, sequences); no DDL. */
+    ReadWrite: "readwrite",
+    /** Reads the data (SELECT) only. */
+    ReadOnly: "readonly",
+} as const;
+export type AccessLevel = (typeof AccessLevel)[keyof typeof AccessLevel];
+
+/** Where an app's credentials come from. */
+export const CredentialSource = {
+    /** A generated password in a Kubernetes Secret of the app's namespace. */
+    Kubernetes: "kubernetes",
+    /** A generated password in AWS Secrets Manager, read through the app's IRSA role. */
+    SecretsManager: "secretsmanager",
+    /** A login whose password Vault rotates (database secrets engine static role). */
+    VaultStatic: "vault-static",
+    /** A short-lived user Vault creates per lease (dynamic role). */
+    VaultDynamic: "vault-dynamic",
+} as const;
+export type CredentialSource = (typeof CredentialSource)[keyof typeof CredentialSource];
+
+/** How credentials reach the app's pods. */
+export const DeliveryMode = {
+    /** A Kubernetes Secret `<app>-database` (credentials "kubernetes"). */
+    Secret: "secret",
+    /** The Secrets Store CSI driver mounts them (AWS or Vault provider), optionally synced to a Secret. */
+    Csi: "csi",
+    /** The Vault Secrets Operator syncs them into a Secret. */
+    VaultSecretsOperator: "vault-secrets-operator",
+    /** A Vault agent sidecar renders them into a file of the pod. */
+    VaultAgent: "vault-agent",
+} as const;
+export type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
+
+/** What an app may do in its organization's database. */
+export const ACCESS_LEVELS = ["owner", "readwrite", "readonly"] as const satisfies readonly AccessLevel[];
+/** Where an app's credentials come from. */
+export const CREDENTIAL_SOURCES = ["kubernetes", "secretsmanager", "vault-static", "vault-dynamic"] as const satisfies readonly CredentialSource[];
+/** How credentials reach the app's pods. */
+export const DELIVERY_MODES = ["secret", "csi", "vault-secrets-operator", "vault-agent"] as const satisfies readonly DeliveryMode[];
 
 /** One app of an organization, as the components receive it (validated and defaulted). */
 export interface AppSpec {

@@ -37,8 +37,16 @@ interface RegisterResourceRequest {
     getDeletedwith(): string;
     getIgnorechangesList(): string[];
     getAdditionalsecretoutputsList(): string[];
-    getAliasesList(): unknown[];
+    getAliasesList(): AliasMessage[];
 }
+interface AliasMessage {
+    hasSpec(): boolean;
+    getUrn(): string;
+    getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+}
+
+/** An alias as the engine receives it: an old URN, or a spec (fields left out default to the resource's own). */
+export type RecordedAlias = string | { name?: string; type?: string; parentUrn?: string; noParent?: boolean };
 
 /** The marker the SDK wraps secret values in on the wire. */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -84,6 +92,8 @@ export interface RecordedResource {
     ignoreChanges: string[];
     /** The `additionalSecretOutputs` option. */
     additionalSecretOutputs: string[];
+    /** The `aliases` option (the engine adds the ones inherited from the parent's aliases); absent on reads. */
+    aliases?: RecordedAlias[];
 }
 
 export interface RecordedCall {
@@ -162,7 +172,18 @@ function subnetCall(config: Record<string, unknown>): (inputs: any) => any {
     };
 }
 
-type EngineView = Pick<RecordedResource, "type" | "name" | "urn" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs">;
+type EngineView = Pick<RecordedResource, "type" | "name" | "urn" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "aliases">;
+
+function recordedAlias(alias: AliasMessage): RecordedAlias {
+    const spec = alias.hasSpec() ? alias.getSpec() : undefined;
+    if (!spec) return alias.getUrn();
+    return {
+        ...(spec.getName() ? { name: spec.getName() } : {}),
+        ...(spec.getType() ? { type: spec.getType() } : {}),
+        ...(spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+        ...(spec.getNoparent() ? { noParent: true } : {}),
+    };
+}
 
 /** What the engine reads from a RegisterResourceRequest besides the inputs. */
 function engineView(req: RegisterResourceRequest, monitor: MockMonitor): EngineView {
@@ -182,6 +203,7 @@ function engineView(req: RegisterResourceRequest, monitor: MockMonitor): EngineV
         deletedWith: req.getDeletedwith() || undefined,
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        aliases: req.getAliasesList().map(recordedAlias),
     };
 }
 

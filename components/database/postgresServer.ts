@@ -1,7 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** How clients (apps, the admin connection, Vault) protect and verify the connection. */
-export type ServerTlsMode = "require" | "verify-full" | "mtls";
+export const ServerTlsMode = {
+    /** TLS required (encrypted), the server not verified by the apps. */
+    Require: "require",
+    /** TLS, every client verifies the server certificate and its host name against the server CA. */
+    VerifyFull: "verify-full",
+    /** Mutual TLS with SPIFFE certificates: apps log in with their X509-SVID, no password (in-cluster server only). */
+    Mtls: "mtls",
+} as const;
+export type ServerTlsMode = (typeof ServerTlsMode)[keyof typeof ServerTlsMode];
+
+/** Where the PostgreSQL server runs. */
+export const DatabaseEngine = {
+    /** In the cluster, as a hardened single-replica StatefulSet. */
+    StatefulSet: "statefulset",
+    /** Amazon RDS for PostgreSQL. */
+    Rds: "rds",
+} as const;
+export type DatabaseEngine = (typeof DatabaseEngine)[keyof typeof DatabaseEngine];
 
 /**
  * The contract both servers satisfy (`StatefulSetPostgres`, `RdsPostgres`), so nothing downstream knows
@@ -9,7 +26,7 @@ export type ServerTlsMode = "require" | "verify-full" | "mtls";
  */
 export interface PostgresServer {
     /** `statefulset` or `rds`. */
-    readonly engine: "statefulset" | "rds";
+    readonly engine: DatabaseEngine;
     /** PostgreSQL major version, e.g. "17". */
     readonly majorVersion: string;
     /** Host name apps connect to (cluster DNS name of the client Service, or the RDS endpoint address). */

@@ -1,9 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import { PostgresServer, ServerTlsMode } from "./postgresServer";
+import { DatabaseEngine, PostgresServer, ServerTlsMode } from "./postgresServer";
 import { rdsIdentifier } from "../naming";
 import { rdsStorageKeyPolicy } from "../aws/policies";
+
+/** TLS modes RDS supports (no client certificates in its pg_hba, so no mtls). */
+export const RdsTlsMode = {
+    /** TLS required (rds.force_ssl), the server not verified by the apps. */
+    Require: "require",
+    /** TLS, clients verify the server against the RDS CA bundle (caBundlePem). */
+    VerifyFull: "verify-full",
+} as const;
+export type RdsTlsMode = (typeof RdsTlsMode)[keyof typeof RdsTlsMode];
 
 export interface RdsPostgresArgs {
     /** Environment (stack) name: part of every identifier (`<env>-postgres`). */
@@ -11,7 +20,7 @@ export interface RdsPostgresArgs {
     /** PostgreSQL major version, e.g. "17" (the parameter group family is `postgres<version>`). */
     version: string;
     /** TLS mode clients use: `require` or `verify-full` (mtls is impossible on RDS: no client certificates in its pg_hba). */
-    tls: Exclude<ServerTlsMode, "mtls">;
+    tls: RdsTlsMode;
     /**
      * The AWS account the instance lives in (partition, account id, region), for the storage key's policy.
      * Absent: looked up through the resource's provider (one getPartition/getCallerIdentity/getRegion each).
@@ -151,18 +160,29 @@ export function rdsSubnetProblems(vpcId: string, subnets: SubnetFacts[]): string
     return problems;
 }
 
+/**
+ * Amazon RDS for PostgreSQL: an encrypted instance (its own KMS key) in private subnets, a security group
+ * admitting 5432 from the clients only, a parameter group forcing TLS and scram-sha-256, a generated
+ * master password (a secret), backups, deletion protection and Performance Insights as configured.
+ */
 export class RdsPostgres extends pulumi.ComponentResource implements PostgresServer {
-    public readonly engine = "rds" as const;
+    /** Always `rds`. */
+    public readonly engine: DatabaseEngine = "rds";
+    /** PostgreSQL major version, e.g. "18". */
     public readonly majorVersion: string;
     /** Endpoint address of the instance. */
     public readonly host: pulumi.Output<string>;
+    /** Port apps connect to. */
     public readonly port: pulumi.Output<number>;
+    /** The admin login `pulumi up` uses (never given to apps). */
     public readonly adminUsername: pulumi.Output<string>;
     /** The master password; a Pulumi secret. */
     public readonly adminPassword: pulumi.Output<string>;
-    public readonly adminIsSuperuser = false;
+    /** Always false: the master user is only a member of rds_superuser. */
+    public readonly adminIsSuperuser: boolean = false;
     /** The configured RDS CA bundle (empty when none is configured: tls must then be require). */
     public readonly caCertPem: pulumi.Output<string>;
+    /** TLS mode the server enforces. */
     public readonly tls: ServerTlsMode;
     /** The DB instance. */
     public readonly instance: aws.rds.Instance;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { PostgresServer, ServerTlsMode } from "./postgresServer";
+import { DatabaseEngine, PostgresServer, ServerTlsMode } from "./postgresServer";
 import { CertificateIdentity, DEFAULT_SERVER_PATHS, MTLS_SERVER_PATHS, ServerPaths, renderPgHba, renderPgIdent, serverSettings, settingsAsArgs } from "./serverConfig";
 import { ClusterSpiffeId, SpiffeSettings, spiffeHelperConfig, spiffeId, spiffePodPieces } from "../kubernetes/spiffe";
 import { SERVER_PID_DIR, SERVER_PID_FILE, SOCKET_DIR } from "./serverConfig";
@@ -51,7 +51,7 @@ export interface StatefulSetPostgresArgs {
     /** StorageClass of the data volume. */
     storageClassName?: string;
     /** Container resources. */
-    resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+    resources: ContainerResources;
     /** max_connections. */
     maxConnections: number;
     /** Namespaces whose pods may connect on 5432 (the organizations'). */
@@ -64,7 +64,55 @@ export interface StatefulSetPostgresArgs {
      * tls "mtls" only: the SPIRE installation, and for every app the certificate CN that may log in as its
      * login role (pg_ident.conf).
      */
-    spiffe?: SpiffeSettings & { identities: CertificateIdentity[] };
+    spiffe?: ServerSpiffeSettings;
+}
+
+/** CPU and memory of a container. */
+export interface ContainerQuantities {
+    /** CPU as a Kubernetes quantity, e.g. "250m". */
+    cpu: string;
+    /** Memory as a Kubernetes quantity, e.g. "512Mi". */
+    memory: string;
+}
+
+/** Requests and limits of the server container. */
+export interface ContainerResources {
+    /** What the scheduler reserves. */
+    requests: ContainerQuantities;
+    /** The ceiling. */
+    limits: ContainerQuantities;
+}
+
+/** The SPIRE installation and the certificate identities the server maps to logins (tls "mtls"). */
+export interface ServerSpiffeSettings extends SpiffeSettings {
+    /** Per app: the certificate CN that may log in as its login role (pg_ident.conf). */
+    identities: CertificateIdentity[];
+}
+
+/** The server's SPIFFE identity (tls "mtls"). */
+export interface ServerSpiffeIdentity {
+    /** URI SAN of the server's X509-SVID. */
+    spiffeId: string;
+    /** DNS names of the SVID (the first is its CN). */
+    dnsNames: string[];
+}
+
+/** Where the data volume is mounted and PGDATA lies. */
+export interface DataLayout {
+    /** Mount path of the data volume. */
+    mountPath: string;
+    /** PGDATA. */
+    pgdata: string;
+}
+
+/** Every problem with the args that would fail after registering children (empty = valid). */
+export function statefulSetPostgresProblems(args: StatefulSetPostgresArgs): string[] {
+    const problems: string[] = [];
+    if (!Object.values(ServerTlsMode).includes(args.tls)) problems.push(`tls "${args.tls}" must be one of ${Object.values(ServerTlsMode).join(", ")}`);
+    if (args.tls === "mtls" && !args.spiffe) problems.push("tls \"mtls\" needs spiffe settings");
+    if (!/^\d+$/.test(args.version)) problems.push(`version "${args.version}" must be a PostgreSQL major version such as "18"`);
+    if (args.upgradeFrom !== undefined && !(Number(args.upgradeFrom) < Number(args.version))) problems.push(`upgradeFrom "${args.upgradeFrom}" must be an older major than version "${args.version}"`);
+    return problems;
 }
 
 /** The admin login inside the in-cluster server. */
@@ -111,21 +159,30 @@ export function restrictedSecurityContexts(uid: number): { pod: k8s.types.input.
  * No PodDisruptionBudget: with one replica any PDB that protects the pod also blocks every node drain.
  */
 export class StatefulSetPostgres extends pulumi.ComponentResource implements PostgresServer {
-    public readonly engine = "statefulset" as const;
+    /** Always `statefulset`. */
+    public readonly engine: DatabaseEngine = "statefulset";
+    /** PostgreSQL major version, e.g. "18". */
     public readonly majorVersion: string;
+    /** Host name apps connect to. */
     public readonly host: pulumi.Output<string>;
+    /** Port apps connect to. */
     public readonly port: pulumi.Output<number>;
+    /** The admin login `pulumi up` uses (never given to apps). */
     public readonly adminUsername: pulumi.Output<string>;
+    /** Its password; a Pulumi secret. */
     public readonly adminPassword: pulumi.Output<string>;
-    public readonly adminIsSuperuser = true;
+    /** Always true: the admin login is a real SUPERUSER. */
+    public readonly adminIsSuperuser: boolean = true;
+    /** PEM bundle of the CA(s) the server certificate chains to. */
     public readonly caCertPem: pulumi.Output<string>;
+    /** TLS mode the server enforces. */
     public readonly tls: ServerTlsMode;
     /** The rendered pg_hba.conf. */
     public readonly pgHba: string;
     /** The rendered pg_ident.conf (mtls). */
     public readonly pgIdent?: string;
     /** mtls: the server's SPIFFE ID and the DNS names (first = CN) of its SVID. */
-    public readonly spiffeIdentity?: { spiffeId: string; dnsNames: string[] };
+    public readonly spiffeIdentity?: ServerSpiffeIdentity;
     /** The server settings passed as `-c` flags. */
     public readonly settings: Record<string, string>;
     /** The StatefulSet (for dependsOn and for tests). */
@@ -133,10 +190,14 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
     /** Name of the namespace. */
     public readonly namespaceName: pulumi.Output<string>;
     /** Where the data PVC is mounted and PGDATA lies (per major: the official image's layout). */
-    public readonly dataLayout: { mountPath: string; pgdata: string };
+    public readonly dataLayout: DataLayout;
 
     constructor(name: string, args: StatefulSetPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:StatefulSetPostgres", name, {}, opts);
+        const problems = statefulSetPostgresProblems(args);
+        if (problems.length) throw new Error(`StatefulSetPostgres ${name}: ${problems.join("; ")}`);
+        const { requests, limits } = args.resources;
+        const containerResources = { requests: { cpu: requests.cpu, memory: requests.memory }, limits: { cpu: limits.cpu, memory: limits.memory } };
         const serviceName = args.serviceName ?? "postgres";
         const labels = managedLabels({ "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": serviceName });
         const selector = { "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": serviceName };
@@ -161,9 +222,6 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
             stringData: { POSTGRES_USER: ADMIN_USER, POSTGRES_PASSWORD: pulumi.secret(adminPassword.result) },
         }, { ...inNamespace, additionalSecretOutputs: ["data", "stringData"] });
 
-        if (args.tls === "mtls" && !args.spiffe) {
-            throw new Error(`StatefulSetPostgres ${name}: tls "mtls" needs spiffe settings`);
-        }
         const mtls = args.tls === "mtls" ? args.spiffe! : undefined;
 
         const extra = args.extraCertificateNames ?? [];
@@ -274,7 +332,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                 { name: "POSTGRES_PASSWORD_FILE", value: ADMIN_PASSWORD_FILE },
                 { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --auth-local=peer --data-checksums" },
             ],
-            resources: args.resources,
+            resources: containerResources,
             securityContext: security.container,
             volumeMounts: [...serverMounts, { name: "admin-password", mountPath: ADMIN_PASSWORD_MOUNT, readOnly: true }],
         };
@@ -319,7 +377,7 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                             args: serverArgs,
                             ports: [{ name: "postgresql", containerPort: POSTGRES_PORT, protocol: "TCP" }],
                             env: [{ name: "PGDATA", value: layout.pgdata }],
-                            resources: args.resources,
+                            resources: containerResources,
                             securityContext: security.container,
                             readinessProbe: { exec: { command: isReady }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
                             livenessProbe: { exec: { command: isReady }, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },

@@ -17,6 +17,7 @@ import { managedLabels } from "./organizationNamespace";
 
 /** Settings of the SPIRE installation (config `database.spiffe`). */
 export interface SpiffeSettings {
+    /** SPIFFE trust domain, a DNS name such as example.org. */
     trustDomain: string;
     /** Pinned spiffe-helper image. */
     helperImage: string;

@@ -116,7 +116,7 @@ for (const preview of [false, true]) {
             for (const r of pg) {
                 assert.ok(r.provider, `${r.type} ${r.name} has an explicit provider`);
                 const cut = r.provider!.lastIndexOf("::");
-                const provider = providers.find((p) => r.provider!.slice(0, cut).endsWith(`::pulumi:providers:postgresql::${p.name}`));
+                const provider = providers.find((p) => r.provider!.slice(0, cut) === p.urn);
                 assert.ok(provider, `${r.type} ${r.name}: one of the admin providers`);
                 if (!preview) assert.strictEqual(r.provider!.slice(cut + 2), provider.id);
             }
