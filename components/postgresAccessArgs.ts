@@ -246,6 +246,64 @@ export interface AppSettings {
     runAsUser?: number;
     /** delivery vault-agent: the gid the agent runs as. @default runAsUser */
     runAsGroup?: number;
+    /** kubernetes / secretsmanager: scheduled rotation over two alternating logins. @default no rotation */
+    rotation?: AppRotation;
+}
+
+/** Scheduled rotation of an app's password over two alternating logins. */
+export interface AppRotation {
+    /** Period, e.g. "30d", "12h", "2w" (6h-366d): a delivered password is never older than this. */
+    every: string;
+    /** RFC 3339 instant the periods count from. @default the epoch plus a per-app offset */
+    anchor?: string;
+}
+
+/** What an access request may grant (never owner). */
+export const RequestedAccess = {
+    /** SELECT on the organization's tables, sequences. */
+    Readonly: "readonly",
+    /** SELECT, INSERT, UPDATE, DELETE. */
+    Readwrite: "readwrite",
+} as const;
+export type RequestedAccess = (typeof RequestedAccess)[keyof typeof RequestedAccess];
+
+/** Where an access request's credentials come from. */
+export const RequestedCredentials = {
+    /** A Kubernetes Secret readable by the requester's ServiceAccount only. */
+    Kubernetes: "kubernetes",
+    /** AWS Secrets Manager through an IRSA role whose permissions end at the expiry. */
+    SecretsManager: "secretsmanager",
+    /** A Vault dynamic role whose users and leases end at the expiry. */
+    VaultDynamic: "vault-dynamic",
+} as const;
+export type RequestedCredentials = (typeof RequestedCredentials)[keyof typeof RequestedCredentials];
+
+/** Time-bound database access for a ServiceAccount of the organization, issued only while approved. */
+export interface AccessRequestSettings {
+    /** DNS label, unique within the organization. */
+    name: string;
+    /** Who: a ServiceAccount (bare name) in the organization's namespace (created unless it is an app's). */
+    serviceAccount: string;
+    /** What it may do. */
+    access: RequestedAccess;
+    /** Where its credentials come from. */
+    credentials: RequestedCredentials;
+    /** When access ends (RFC 3339, required). */
+    expires: string;
+    /** Why (shown in the plan). */
+    reason?: string;
+    /** Who approved (the decision record). @default [] */
+    approvedBy?: string[];
+    /** Who denied: any denial wins over approvals. @default [] */
+    deniedBy?: string[];
+}
+
+/** When an access request counts as approved. */
+export interface AccessPolicySettings {
+    /** Distinct approvals needed before anything is issued. @default 1 */
+    requiredApprovals?: number;
+    /** Longest allowed span from now to a request's expiry, e.g. "168h". @default "168h" */
+    maxDuration?: string;
 }
 
 /** ResourceQuota of an organization's namespace. */
@@ -274,6 +332,8 @@ export interface OrganizationSettings {
     apps?: AppSettings[];
     /** Re-adding a removed organization: adopt its kept database, owner role and namespace. @default false */
     adoptExisting?: boolean;
+    /** Time-bound access requests, issued only while approved. @default [] */
+    accessRequests?: AccessRequestSettings[];
 }
 
 /** The config contract, as `PostgresAccess` and the stack config take it. */
@@ -288,6 +348,8 @@ export interface PostgresAccessArgs {
     aws?: AwsSettings;
     /** The organizations (at least one). */
     organizations: OrganizationSettings[];
+    /** When access requests count as approved. */
+    accessPolicy?: AccessPolicySettings;
     /**
      * Resolves to database.version once a version change has been checked against the running server (the
      * stack program's guard); the in-cluster server waits for it. @default no check
