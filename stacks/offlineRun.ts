@@ -38,6 +38,7 @@ interface RegisterResourceRequest {
     getIgnorechangesList(): string[];
     getAdditionalsecretoutputsList(): string[];
     getAliasesList(): unknown[];
+    getImportid(): string;
 }
 
 /** The marker the SDK wraps secret values in on the wire. */
@@ -84,6 +85,8 @@ export interface RecordedResource {
     ignoreChanges: string[];
     /** The `additionalSecretOutputs` option. */
     additionalSecretOutputs: string[];
+    /** The `import` option: the ID of an existing resource the engine adopts (reads) instead of creating it. */
+    importId?: string;
 }
 
 export interface RecordedCall {
@@ -160,7 +163,7 @@ function subnetCall(config: Record<string, unknown>): (inputs: any) => any {
     };
 }
 
-type EngineView = Pick<RecordedResource, "type" | "name" | "urn" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs">;
+type EngineView = Pick<RecordedResource, "type" | "name" | "urn" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "importId">;
 
 /** What the engine reads from a RegisterResourceRequest besides the inputs. */
 function engineView(req: RegisterResourceRequest, monitor: MockMonitor): EngineView {
@@ -180,6 +183,7 @@ function engineView(req: RegisterResourceRequest, monitor: MockMonitor): EngineV
         deletedWith: req.getDeletedwith() || undefined,
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        importId: req.getImportid() || undefined,
     };
 }
 
