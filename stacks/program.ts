@@ -10,7 +10,6 @@ import { DEFAULT_STATEFULSET, StackConfig, parseStackConfig } from "./config";
 import { PostgresServer } from "../components/database/postgresServer";
 import { StatefulSetPostgres } from "../components/database/statefulSetPostgres";
 import { RdsPostgres } from "../components/database/rdsPostgres";
-import * as aws from "@pulumi/aws";
 import { AwsAppPlatform, createAwsPlatform } from "../components/aws/awsPlatform";
 import { Organization } from "../components/organization";
 import { MaintenanceDatabases } from "../components/postgres/maintenanceDatabases";
@@ -93,12 +92,15 @@ function createServer(config: StackConfig, deploymentCheck: pulumi.Output<string
         }, { protect: false });
     }
     const rds = db.rds!;
+    const awsShared = awsPlatform(config);
     return new RdsPostgres("postgres", {
         env: config.env,
         version: db.version,
         tls: db.tls === "mtls" ? "verify-full" : db.tls,
         ...rds,
-    }, { provider: platformAwsProvider(config) });
+        // the account and partition the stack looked up once (its provider's region)
+        account: awsShared ? { accountId: awsShared.accountId, partition: awsShared.partition, region: awsShared.region } : undefined,
+    }, { provider: awsShared?.provider });
 }
 
 /**
@@ -212,10 +214,6 @@ function awsPlatform(config: StackConfig): AwsAppPlatform | undefined {
         sharedAws = { config, platform: createAwsPlatform({ env: config.env, ...config.aws }) };
     }
     return sharedAws.platform;
-}
-
-function platformAwsProvider(config: StackConfig): aws.Provider | undefined {
-    return awsPlatform(config)?.provider;
 }
 
 /** What database resources wait for: the server component (for the StatefulSet, its pod Ready). */

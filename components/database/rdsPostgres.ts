@@ -51,6 +51,11 @@ export interface RdsPostgresArgs {
      * required for `verify-full`. Without it `caCertPem` is empty and clients cannot verify the server.
      */
     caBundlePem?: string;
+    /**
+     * The account, partition and region the instance's provider deploys to, when the stack has looked them
+     * up already (the shared AWS platform does, once per stack). Absent: looked up here.
+     */
+    account?: { accountId: pulumi.Input<string>; partition: pulumi.Input<string>; region: pulumi.Input<string> };
 }
 
 /** Every problem with the args, each a sentence (empty = valid). Exported for tests. */
@@ -183,11 +188,13 @@ export class RdsPostgres extends pulumi.ComponentResource implements PostgresSer
         const tags = { "managed-by": "postgres-access", environment: args.env };
 
         // An explicit key policy: AWS's default one would let every IAM policy in the account decrypt.
-        const keyPolicy = pulumi.all([
-            aws.getPartitionOutput({}, { parent: this }),
-            aws.getCallerIdentityOutput({}, { parent: this }),
-            aws.getRegionOutput({}, { parent: this }),
-        ]).apply(([partition, caller, region]) => JSON.stringify(rdsStorageKeyPolicy(partition.partition, caller.accountId, region.region)));
+        const account = args.account ?? {
+            partition: aws.getPartitionOutput({}, { parent: this }).partition,
+            accountId: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+            region: aws.getRegionOutput({}, { parent: this }).region,
+        };
+        const keyPolicy = pulumi.all([account.partition, account.accountId, account.region])
+            .apply(([partition, accountId, region]) => JSON.stringify(rdsStorageKeyPolicy(partition, accountId, region)));
         const key = new aws.kms.Key(`${name}-storage-key`, {
             description: `postgres-access ${args.env}: RDS storage, snapshots and Performance Insights`,
             enableKeyRotation: true,

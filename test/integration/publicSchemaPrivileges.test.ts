@@ -11,7 +11,7 @@ import { Client } from "pg";
 import { runPulumi, RecordedResource } from "../../stacks/offlineRun";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
-import { applyProviderResources } from "../support/postgresqlProviderSql";
+import { applyProviderResources, createRdsLikeAdmin } from "../support/postgresqlProviderSql";
 import { readStackFile } from "../../stacks/stackFile";
 import { renderPgHba } from "../../components/database/serverConfig";
 
@@ -53,9 +53,8 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
                 const certs = serverCertificates();
                 server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }) });
                 if (admin === "rds") {
-                    await server.query(`CREATE ROLE ${RDS_ADMIN.user} WITH LOGIN CREATEROLE CREATEDB PASSWORD '${RDS_ADMIN.password}'`);
-                    await server.query(`ALTER DATABASE postgres OWNER TO ${RDS_ADMIN.user}`);
-                    await applyProviderResources(server, resources, RDS_ADMIN);
+                    // the RDS master user: owns the maintenance databases postgres and template1
+                    await applyProviderResources(server, resources, await createRdsLikeAdmin(server, RDS_ADMIN.user, RDS_ADMIN.password));
                 } else {
                     await applyProviderResources(server, resources);
                 }
