@@ -38,6 +38,7 @@ interface RegisterResourceRequest {
     getIgnorechangesList(): string[];
     getAdditionalsecretoutputsList(): string[];
     getAliasesList(): AliasMessage[];
+    getImportid(): string;
 }
 interface AliasMessage {
     hasSpec(): boolean;
@@ -94,6 +95,8 @@ export interface RecordedResource {
     additionalSecretOutputs: string[];
     /** The `aliases` option (the engine adds the ones inherited from the parent's aliases); absent on reads. */
     aliases?: RecordedAlias[];
+    /** The `import` option: the ID of an existing resource the engine adopts (reads) instead of creating it. */
+    importId?: string;
 }
 
 export interface RecordedCall {
@@ -172,7 +175,7 @@ function subnetCall(config: Record<string, unknown>): (inputs: any) => any {
     };
 }
 
-type EngineView = Pick<RecordedResource, "type" | "name" | "urn" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "aliases">;
+type EngineView = Pick<RecordedResource, "type" | "name" | "urn" | "parent" | "dependencies" | "propertyDependencies" | "protect" | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "aliases" | "importId">;
 
 function recordedAlias(alias: AliasMessage): RecordedAlias {
     const spec = alias.hasSpec() ? alias.getSpec() : undefined;
@@ -204,6 +207,7 @@ function engineView(req: RegisterResourceRequest, monitor: MockMonitor): EngineV
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         aliases: req.getAliasesList().map(recordedAlias),
+        importId: req.getImportid() || undefined,
     };
 }
 

@@ -92,15 +92,17 @@ export class OrganizationDatabase extends pulumi.ComponentResource {
             template: "template0",
             allowConnections: true,
         }, { ...child, retainOnDelete: true, ...adopt(names.database) });
-        // In the organization's database: wait for it to exist.
-        const inDatabase = { ...child, dependsOn: [database], ...(args.organizationProvider ? { provider: args.organizationProvider } : {}) };
+        const adminAsOwner = args.nonSuperuserAdmin
+            ? [new postgresql.GrantRole(`${name}-admin-owner`, { role: args.nonSuperuserAdmin, grantRole: owner.name, withAdminOption: false }, { ...child, dependsOn: [database] })]
+            : [];
+        // In the organization's database: wait for it to exist and, for a non-superuser admin, for the
+        // admin's owner membership: an adopted database (adoptExisting) no longer lets PUBLIC connect, so
+        // the organization's provider can connect only as a member of the owner.
+        const inDatabase = { ...child, dependsOn: [database, ...adminAsOwner], ...(args.organizationProvider ? { provider: args.organizationProvider } : {}) };
         const readwrite = groupRole("readwrite", names.readwriteRole, inDatabase);
         const readonly = groupRole("readonly", names.readonlyRole, inDatabase);
         this.groupRoles = { owner, readwrite, readonly };
 
-        const adminAsOwner = args.nonSuperuserAdmin
-            ? [new postgresql.GrantRole(`${name}-admin-owner`, { role: args.nonSuperuserAdmin, grantRole: owner.name, withAdminOption: false }, { ...child, dependsOn: [database] })]
-            : [];
         const revokeDatabaseFromPublic = new postgresql.Grant(`${name}-revoke-database-public`, {
             database: database.name,
             role: "public",

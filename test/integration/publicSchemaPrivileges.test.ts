@@ -53,7 +53,7 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
                 const certs = serverCertificates();
                 server = await startPostgres({ version, tls: { certPem: certs.server.certPem, keyPem: certs.server.keyPem }, hba: renderPgHba({ tls: "require", adminUser: "postgres", maxConnections: 100 }) });
                 if (admin === "rds") {
-                    // the RDS master user: owns `postgres` and `template1`, member of nothing it did not grant itself
+                    // the RDS master user: owns the maintenance databases postgres and template1
                     await applyProviderResources(server, resources, await createRdsLikeAdmin(server, RDS_ADMIN.user, RDS_ADMIN.password));
                 } else {
                     await applyProviderResources(server, resources);

@@ -13,11 +13,11 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { runPulumi, RecordedResource } from "../../testing/offlineRun";
+import { runPulumi, RecordedResource, RunResult } from "../../testing/offlineRun";
 import { startPostgres, TestServer, PostgresMajor } from "../support/realPostgres";
 import { serverCertificates } from "../support/certificates";
-import { AdminLogin, applyProviderResources } from "../support/postgresqlProviderSql";
-import { RecordedRun, applyProviderDeletes, recordRun, removedResources } from "../support/postgresqlProviderDelete";
+import { AdminLogin, applyProviderResources, createRdsLikeAdmin } from "../support/postgresqlProviderSql";
+import { applyProviderDeletes, removedResources, retainedOnDelete } from "../support/postgresqlProviderDelete";
 import { readStackFile } from "../../tools/plan/stackFile";
 import { renderPgHba } from "../../components/database/serverConfig";
 
@@ -38,6 +38,7 @@ const DYNAMIC_USER = "v-acme-storefront-dyn";
 const DYNAMIC_PASSWORD = "Dynamic-Passw0rd-4711";
 
 type Mode = "superuser" | "rds-like";
+type RecordedRun = RunResult<unknown>;
 
 function stackConfig(mode: Mode, version: PostgresMajor, organizations: unknown[]): { stack: string; config: Record<string, unknown> } {
     if (mode === "superuser") {
@@ -49,11 +50,11 @@ function stackConfig(mode: Mode, version: PostgresMajor, organizations: unknown[
 
 async function record(mode: Mode, version: PostgresMajor, organizations: unknown[]): Promise<RecordedRun> {
     const { stack, config } = stackConfig(mode, version, organizations);
-    return recordRun(() => runPulumi(() => {
+    return runPulumi(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require("../../stacks/program") as typeof import("../../stacks/program");
         return program.createStack();
-    }, { stack, config }));
+    }, { stack, config });
 }
 
 /** Every app's delivered credentials (Kubernetes Secrets), by login name. */
@@ -93,10 +94,8 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
                 if (mode === "rds-like") {
                     const provider = full.ofType("pulumi:providers:postgresql").find((p) => p.name === "postgres-admin")!.inputs;
                     assert.strictEqual(provider.superuser, "false");
-                    admin = { user: provider.username, password: "Master-Passw0rd" };
-                    // the RDS master user: not a superuser; CREATEROLE, CREATEDB; RDS's `postgres` database is its
-                    await server.query(`CREATE ROLE "${admin.user}" WITH LOGIN CREATEROLE CREATEDB PASSWORD '${admin.password}'`);
-                    await server.query(`ALTER DATABASE postgres OWNER TO "${admin.user}"`);
+                    // the RDS master user: not a superuser; CREATEROLE, CREATEDB; it owns postgres and template1
+                    admin = await createRdsLikeAdmin(server, provider.username);
                 }
                 await applyProviderResources(server, full.resources, admin);
 
@@ -137,7 +136,7 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
             it("removes the organization: logins and grants gone, database, data, owner and namespace kept", async () => {
                 await applyProviderDeletes(server, runs.appsRemoved, runs.orgRemoved, admin);
                 const removed = removedResources(runs.appsRemoved, runs.orgRemoved);
-                const retained = (type: string) => removed.filter((r) => r.type === type).map((r) => [r.name, runs.appsRemoved.options.find((o) => o.type === r.type && o.name === r.name)!.retainOnDelete]);
+                const retained = (type: string) => removed.filter((r) => r.type === type).map((r) => [r.name, retainedOnDelete(r, runs.appsRemoved)]);
                 assert.deepStrictEqual(retained("kubernetes:core/v1:Namespace"), [["acme-namespace", true]], "the tenant's namespace (workloads, Secrets, PVCs) is kept");
                 assert.deepStrictEqual(retained("postgresql:index/database:Database"), [["acme-database-database", true]]);
 
@@ -165,7 +164,7 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
 
             it("re-adds the organization with adoptExisting: imports what was kept, the apps read the old data", async () => {
                 const readded = await record(mode, version, [{ name: "acme", apps: acmeApps, adoptExisting: true }, globex]);
-                const imports = readded.options.filter((o) => o.importId).map((o) => [o.type, o.importId]).sort();
+                const imports = readded.resources.filter((r) => r.importId).map((r) => [r.type, r.importId]).sort();
                 assert.deepStrictEqual(imports, [
                     ["kubernetes:core/v1:Namespace", "acme"],
                     ["postgresql:index/database:Database", "acme"],
@@ -175,9 +174,9 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
                 const database = readded.byName("postgresql:index/database:Database", "acme-database-database").inputs;
                 assert.deepStrictEqual((await server.query("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1", [database.name])).rows, [{ owner: database.owner }]);
                 assert.strictEqual((await server.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'acme_owner'")).rows[0].rolcanlogin, false);
-                const imported = new Set(readded.options.filter((o) => o.importId).map((o) => `${o.type} ${o.name}`));
-                const created = removedResources(readded, runs.orgRemoved).filter((r) => !imported.has(`${r.type} ${r.name}`));
-                await applyProviderResources(server, created, admin);
+                // what the re-adding update creates: what was not there before (the imported ones are only read)
+                const created = new Set(removedResources(readded, runs.orgRemoved));
+                await applyProviderResources(server, readded.resources, admin, { creates: (r) => created.has(r) });
 
                 creds.clear();
                 for (const [k, v] of credentials(readded.resources)) creds.set(k, v);
@@ -205,11 +204,11 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
         before(async () => {
             const raw = readStackFile("dev");
             const organizations = raw.organizations as { name: string }[];
-            const stack = (orgs: unknown[]) => recordRun(() => runPulumi(() => {
+            const stack = (orgs: unknown[]) => runPulumi(() => {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 const program = require("../../stacks/program") as typeof import("../../stacks/program");
                 return program.createStack();
-            }, { stack: "dev", config: { ...raw, database: { ...(raw.database as object), version }, organizations: orgs } }));
+            }, { stack: "dev", config: { ...raw, database: { ...(raw.database as object), version }, organizations: orgs } });
             full = await stack(organizations);
             removed = await stack(organizations.filter((o) => o.name !== "initech"));
             const certs = serverCertificates();
@@ -222,9 +221,10 @@ for (const version of ["15", "17"] as PostgresMajor[]) {
 
         it("drops the Vault admin whose dynamic users are still alive; they can connect nowhere", async () => {
             // Vault creates a dynamic user with the role's creation statements, logged in as the organization's admin
-            const adminRole = full.ofType("postgresql:index/role:Role").find((r) => r.inputs.name === "initech_vault_admin")!.inputs;
+            // (the Role carries only the SCRAM verifier; Vault's connection has the password it logs in with)
+            const connection = full.ofType("vault:database/secretBackendConnection:SecretBackendConnection").find((c) => c.inputs.postgresql.username === "initech_vault_admin")!.inputs;
             const role = full.ofType("vault:database/secretBackendRole:SecretBackendRole").find((r) => String(r.inputs.dbName).includes("initech"))!.inputs;
-            const vaultAdmin = await server.connect({ user: adminRole.name, password: adminRole.passwordWo, database: "initech" });
+            const vaultAdmin = await server.connect({ user: connection.postgresql.username, password: connection.postgresql.passwordWo, database: "initech" });
             for (const statement of role.creationStatements as string[]) {
                 await vaultAdmin.query(statement.replace(/\{\{name\}\}/g, DYNAMIC).replace(/\{\{password\}\}/g, DYNAMIC_PASSWORD).replace(/\{\{expiration\}\}/g, "2099-01-01 00:00:00+00"));
             }

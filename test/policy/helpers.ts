@@ -14,7 +14,9 @@ export function resource(type: string, name: string, inputs: Record<string, unkn
 
 /** The violations one policy reports over `resources` in stack `stack`. */
 export async function violations(policy: Policies[number], resources: RecordedResource[], stack = "prod", config?: Record<string, any>): Promise<PolicyViolation[]> {
-    const result = await runPolicyPack([policy], resources, { stack, project: "team", config });
+    // hand-made resources (`resource`) are registered in the stack the policies run on: their URNs say so
+    const inStack = resources.map((r) => ({ ...r, urn: r.urn.replace(/^urn:pulumi:prod::team::/, `urn:pulumi:${stack}::team::`) }));
+    const result = await runPolicyPack([policy], inStack, { stack, project: "team", config });
     return result.violations;
 }
 

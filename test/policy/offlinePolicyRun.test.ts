@@ -9,6 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { runPulumi } from "../../testing/offlineRun";
 import { runPolicyPack } from "../../tools/policy/runPolicies";
@@ -62,6 +64,33 @@ describe("offline policy run", function () {
             ], { stack: "prod", project: "team", config: { probe: { enforcementLevel: "advisory", flag: true } } });
             assert.deepStrictEqual(seen, [{ type: "postgresql:index/role:Role", urn: "urn:pulumi:prod::team::postgresql:index/role:Role::r", password: "pw", isRole: true, asType: "app", provider: "admin", config: { flag: true } }], "providers and components are not validated as resources");
             assert.deepStrictEqual(result.violations.map((v) => [v.enforcementLevel, v.resource?.name, v.message]), [["advisory", "r", "seen"]], "config overrides the level");
+        });
+
+        it("hands the URNs, options, parent and dependencies the engine received, from a recorded run", async () => {
+            class Group extends pulumi.ComponentResource {
+                constructor(name: string) {
+                    super("test:index:Group", name, {});
+                    const first = new random.RandomPet(`${name}-first`, {}, { parent: this, protect: true, ignoreChanges: ["prefix"] });
+                    new random.RandomPet(`${name}-second`, { prefix: first.id }, { parent: this, additionalSecretOutputs: ["id"] });
+                    this.registerOutputs({});
+                }
+            }
+            const run = await runPulumi(() => { new Group("group"); }, { stack: "prod" });
+            const seen = new Map<string, any>();
+            const probe: ResourceValidationPolicy = { name: "probe", description: "records", enforcementLevel: "advisory", validateResource: (args) => { seen.set(args.name, { urn: args.urn, opts: args.opts }); } };
+            let stackSeen: any[] = [];
+            const stackProbe: StackValidationPolicy = {
+                name: "stack-probe", description: "records", enforcementLevel: "advisory",
+                validateStack: (args) => { stackSeen = args.resources.map((r) => ({ name: r.name, parent: r.parent?.name, dependencies: r.dependencies.map((d) => d.name), prefix: r.propertyDependencies.prefix?.map((d) => d.name) })); },
+            };
+            await runPolicyPack([probe, stackProbe], run.resources, { stack: "prod", project: "postgres-access" });
+            const group = run.byName("test:index:Group", "group").urn;
+            assert.deepStrictEqual(seen.get("group-first"), {
+                urn: "urn:pulumi:prod::postgres-access::test:index:Group$random:index/randomPet:RandomPet::group-first",
+                opts: { protect: true, ignoreChanges: ["prefix"], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: group },
+            });
+            assert.deepStrictEqual([seen.get("group-second").opts.protect, seen.get("group-second").opts.additionalSecretOutputs], [false, ["id"]]);
+            assert.deepStrictEqual(stackSeen.find((r) => r.name === "group-second"), { name: "group-second", parent: "group", dependencies: ["group-first"], prefix: ["group-first"] });
         });
 
         it("turns a read of a value unknown in preview into an advisory \"can't run during preview\", as the engine does", async () => {

@@ -16,114 +16,48 @@
  * - GrantRole: one transaction in the provider's database: `REVOKE "grant_role" FROM "role"`.
  * - Database: in the provider's database, the owner granted to a non-superuser admin, the database's
  *   connections terminated, `DROP DATABASE x WITH (FORCE)`.
- * Resources registered with `retainOnDelete` are not deleted: the engine only forgets them.
+ * Resources whose `retainOnDelete` is true (set on them or, when unset, inherited from their parent, as the
+ * engine resolves it) are not deleted: the engine only forgets them; nor is a resource whose `deletedWith`
+ * resource is deleted in the same update.
  *
- * The engine deletes in reverse dependency order: a resource goes before everything it depends on.
- * `deletionOrder` derives that from the dependencies each registration carried (captured from the mock
- * monitor's requests by `recordRun`), the one place to swap for the offline runner's own graph.
+ * The engine deletes in reverse dependency order: a resource goes only after everything that waited for it
+ * (test/support/engineOrder.ts, from what the offline runner recorded of each registration: dependencies,
+ * parent, provider, deletedWith). `deletionOrder` is that order, restricted to the deleted resources.
  */
 import { Client } from "pg";
 import { RecordedResource, RunResult } from "../../testing/offlineRun";
 import { TestServer } from "./realPostgres";
 import { AdminLogin, Q, quoteIdent, grantSql, grantRoleMembership, revokeRoleMembership, rolesToGrant, withRolesGranted } from "./postgresqlProviderSql";
+import { describeOrder, engineOrder, engineOrderSeeds, providerUrn } from "./engineOrder";
 
-/** What the engine received for one registration besides its inputs. */
-export interface RegistrationOptions {
-    urn: string;
-    type: string;
-    name: string;
-    retainOnDelete: boolean;
-    /** `import` ID, when the program adopts an existing resource. */
-    importId?: string;
-    /** URNs of the custom resources it depends on (explicit dependsOn and Output inputs, components expanded). */
-    dependencies: string[];
+/** Resources of the first run that the second no longer registers (by URN, as the engine tells them apart). */
+export function removedResources(before: RunResult<unknown>, after: RunResult<unknown>): RecordedResource[] {
+    const kept = new Set(after.resources.map((r) => r.urn));
+    return before.resources.filter((r) => r.custom && !kept.has(r.urn));
 }
 
-/** A recorded run with the options of every registration. */
-export interface RecordedRun<T = unknown> extends RunResult<T> {
-    options: RegistrationOptions[];
-}
-
-const key = (type: string, name: string) => `${type}\u0000${name}`;
-let capturing: RegistrationOptions[] | undefined;
-
-/** Wraps the mock monitor once so every registerResource request's options are captured. */
-function installCapture(): void {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mocks = require("@pulumi/pulumi/runtime/mocks");
-    const proto = mocks.MockMonitor.prototype;
-    if (proto.__removalCapture) return;
-    const original = proto.registerResource;
-    proto.registerResource = function (this: any, req: any, callback: any) {
-        capturing?.push({
-            urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
-            type: req.getType(),
-            name: req.getName(),
-            retainOnDelete: req.getRetainondelete?.() === true,
-            importId: req.getImportid() || undefined,
-            dependencies: req.getDependenciesList(),
-        });
-        return original.call(this, req, callback);
-    };
-    proto.__removalCapture = true;
-}
-
-/** Runs `run` (a `runPulumi` call) and adds the options of every registration it made. */
-export async function recordRun<T>(run: () => Promise<RunResult<T>>): Promise<RecordedRun<T>> {
-    installCapture();
-    const options: RegistrationOptions[] = [];
-    capturing = options;
-    try {
-        return { ...(await run()), options };
-    } finally {
-        capturing = undefined;
+/** The `retainOnDelete` the engine applies: the resource's own, else its parent's (transitively), else false. */
+export function retainedOnDelete(r: RecordedResource, run: RunResult<unknown>): boolean {
+    for (let at: RecordedResource | undefined = r; at; at = at.parent ? run.resources.find((p) => p.urn === at!.parent) : undefined) {
+        if (at.retainOnDelete !== undefined) return at.retainOnDelete;
     }
-}
-
-/** Resources of the first run that the second no longer registers (what the engine deletes or forgets). */
-export function removedResources(before: RecordedRun, after: RecordedRun): RecordedResource[] {
-    const kept = new Set(after.resources.map((r) => key(r.type, r.name)));
-    return before.resources.filter((r) => r.custom && !kept.has(key(r.type, r.name)));
-}
-
-function optionsOf(run: RecordedRun, r: RecordedResource): RegistrationOptions {
-    const found = run.options.find((o) => o.type === r.type && o.name === r.name);
-    if (!found) throw new Error(`no registration options recorded for ${r.type} ${r.name}`);
-    return found;
+    return false;
 }
 
 /**
- * The engine's delete order for `removed`: every resource before the resources it depends on (directly or
- * through other removed resources), ties in reverse registration order.
+ * One order in which the engine deletes `removed` (resources of `before`): every resource after everything
+ * that waits for it, in the delete order of `seed` (see engineOrder.ts) over the whole recorded run.
  */
-export function deletionOrder(removed: RecordedResource[], before: RecordedRun): RecordedResource[] {
-    const byUrn = new Map(removed.map((r) => [optionsOf(before, r).urn, r]));
-    const position = new Map(before.resources.map((r, i) => [r, i]));
-    const dependents = new Map<RecordedResource, RecordedResource[]>(removed.map((r) => [r, []]));
-    for (const r of removed) {
-        for (const urn of optionsOf(before, r).dependencies) {
-            const dep = byUrn.get(urn);
-            if (dep && dep !== r) dependents.get(dep)!.push(r);
-        }
-    }
-    const out: RecordedResource[] = [];
-    const state = new Map<RecordedResource, "visiting" | "done">();
-    const visit = (r: RecordedResource) => {
-        if (state.get(r) === "done") return;
-        if (state.get(r) === "visiting") throw new Error(`dependency cycle through ${r.name}`);
-        state.set(r, "visiting");
-        for (const d of dependents.get(r)!.sort((a, b) => position.get(b)! - position.get(a)!)) visit(d);
-        state.set(r, "done");
-        out.push(r);
-    };
-    for (const r of [...removed].sort((a, b) => position.get(b)! - position.get(a)!)) visit(r);
-    // visit emits dependents first, then the resource: the order the engine deletes in
-    return out;
+export function deletionOrder(removed: RecordedResource[], before: RunResult<unknown>, seed = engineOrderSeeds()[0]): RecordedResource[] {
+    const deleted = new Set(removed);
+    return engineOrder(before.resources, seed, { reverse: true, include: (r) => deleted.has(r) });
 }
 
 /** One delete the provider performs. */
 export interface DeleteStep {
+    /** The resource's logical name. */
     resource: string;
+    urn: string;
     type: string;
     /** Database the provider connects to for it. */
     database: string;
@@ -140,21 +74,28 @@ const T = {
 };
 
 /** The database of the provider a resource was registered with (the provider's default is `postgres`). */
-function providerDatabase(run: RecordedRun, r: RecordedResource): string {
+function providerDatabase(run: RunResult<unknown>, r: RecordedResource): string {
     if (!r.provider) return "postgres";
-    const urn = r.provider.slice(0, r.provider.lastIndexOf("::"));
-    const name = urn.split("::").pop();
-    const provider = run.resources.find((p) => p.type === "pulumi:providers:postgresql" && p.name === name);
+    const provider = run.resources.find((p) => p.urn === providerUrn(r.provider!));
     if (!provider) throw new Error(`${r.name}: provider ${r.provider} was not recorded`);
     return provider.inputs.database ?? "postgres";
 }
 
-/** The provider's deletes for what `after` no longer registers, in the engine's order; retained ones skipped. */
-export function deleteSteps(before: RecordedRun, after: RecordedRun, adminUser: string): DeleteStep[] {
-    const removed = removedResources(before, after).filter((r) => r.type.startsWith("postgresql:index/") && !optionsOf(before, r).retainOnDelete);
-    return deletionOrder(removed, before).map((r) => {
+/**
+ * The postgresql resources the engine deletes when `after` follows `before`: those `after` no longer
+ * registers, minus the retained ones and those deleted with another deleted resource (`deletedWith`).
+ */
+export function deletedResources(before: RunResult<unknown>, after: RunResult<unknown>): RecordedResource[] {
+    const deleted = removedResources(before, after).filter((r) => !retainedOnDelete(r, before));
+    const deletedUrns = new Set(deleted.map((r) => r.urn));
+    return deleted.filter((r) => r.type.startsWith("postgresql:index/") && !(r.deletedWith && deletedUrns.has(r.deletedWith)));
+}
+
+/** The provider's deletes for what `after` no longer registers, in the engine's delete order of `seed`. */
+export function deleteSteps(before: RunResult<unknown>, after: RunResult<unknown>, adminUser: string, seed = engineOrderSeeds()[0]): DeleteStep[] {
+    return deletionOrder(deletedResources(before, after), before, seed).map((r) => {
         const i = r.inputs;
-        const step = (database: string, statements: string[]): DeleteStep => ({ resource: r.name, type: r.type, database, statements });
+        const step = (database: string, statements: string[]): DeleteStep => ({ resource: r.name, urn: r.urn, type: r.type, database, statements });
         switch (r.type) {
             case T.role: {
                 const role = quoteIdent(i.name);
@@ -191,10 +132,11 @@ async function lockRole(db: Q, role: string): Promise<void> {
  * server, as the admin login (default: the superuser), each in its own transaction in the database the
  * provider connects to. Throws as `pulumi up` would fail: naming the resource, its database and statements.
  */
-export async function applyProviderDeletes(server: TestServer, before: RecordedRun, after: RecordedRun, admin?: AdminLogin): Promise<DeleteStep[]> {
+export async function applyProviderDeletes(server: TestServer, before: RunResult<unknown>, after: RunResult<unknown>, admin?: AdminLogin, options: { seed?: number } = {}): Promise<DeleteStep[]> {
     const login = admin ?? { user: server.superuser, password: server.superuserPassword };
-    const steps = deleteSteps(before, after, login.user);
-    const byName = new Map(before.resources.map((r) => [r.name, r]));
+    const seed = options.seed ?? engineOrderSeeds()[0];
+    const steps = deleteSteps(before, after, login.user, seed);
+    const byUrn = new Map(before.resources.map((r) => [r.urn, r]));
     const clients = new Map<string, Client>();
     const clientFor = async (database: string) => {
         if (!clients.has(database)) clients.set(database, await server.connect({ user: login.user, password: login.password, database }));
@@ -202,7 +144,7 @@ export async function applyProviderDeletes(server: TestServer, before: RecordedR
     };
     try {
         for (const step of steps) {
-            const i = byName.get(step.resource)!.inputs;
+            const i = byUrn.get(step.urn)!.inputs;
             const db = await clientFor(step.database).catch((err: Error) => {
                 throw new Error(`${step.resource}: cannot connect to database ${step.database}: ${err.message}`);
             });
@@ -239,7 +181,8 @@ export async function applyProviderDeletes(server: TestServer, before: RecordedR
                 await db.query("COMMIT");
             } catch (err) {
                 await db.query("ROLLBACK").catch(() => undefined);
-                throw new Error(`delete ${step.resource} (in database ${step.database}): ${(err as Error).message}\n  in: ${step.statements.join(";\n      ")}`);
+                const order = steps.map((x) => byUrn.get(x.urn)!);
+                throw new Error(`delete ${step.resource} (in database ${step.database}): ${(err as Error).message}\n  in: ${step.statements.join(";\n      ")}\n  delete ${describeOrder(seed, order)}`);
             }
         }
     } finally {

@@ -206,6 +206,13 @@ export function providerStep(r: RecordedResource, adminUser = "postgres"): SqlSt
     }
 }
 
+/** Throws unless every postgresql resource's type is one the emulation translates. */
+function assertTranslated(resources: RecordedResource[]): void {
+    const known = new Set(Object.values(T));
+    const unknown = resources.filter((r) => isPostgresqlResource(r) && !known.has(r.type));
+    if (unknown.length) throw new Error(`not translated: ${unknown.map((r) => r.type).join(", ")}`);
+}
+
 /** The postgresql resources (not the provider) of a recorded run. */
 export const isPostgresqlResource = (r: RecordedResource) => r.custom && r.type.startsWith("postgresql:index/");
 
@@ -214,9 +221,7 @@ export const isPostgresqlResource = (r: RecordedResource) => r.custom && r.type.
  * first of `engineOrderSeeds()`).
  */
 export function providerSteps(resources: RecordedResource[], adminUser = "postgres", seed = engineOrderSeeds()[0]): SqlStep[] {
-    const known = new Set(Object.values(T));
-    const unknown = resources.filter((r) => isPostgresqlResource(r) && !known.has(r.type));
-    if (unknown.length) throw new Error(`not translated: ${unknown.map((r) => r.type).join(", ")}`);
+    assertTranslated(resources);
     return engineOrder(resources, seed, { include: isPostgresqlResource }).map((r) => providerStep(r, adminUser));
 }
 
@@ -288,19 +293,28 @@ export async function rolesToGrant(db: Q, inputs: any): Promise<string[]> {
 export interface ApplyOptions {
     /** The engine order (see engineOrder.ts); default: the first of `engineOrderSeeds()`. */
     seed?: number;
+    /**
+     * The resources this update creates (default: all); the others exist already (from an earlier update).
+     * The order is still taken over all of them, and the server is checked against all of them.
+     */
+    creates?: (r: RecordedResource) => boolean;
 }
 
 /**
  * Executes the provider's statements on a real server as the admin login (default: the superuser), one
- * resource after the other in the engine order of the seed, with the provider's temporary memberships for
+ * resource after the other in the engine order of the seed (imported ones and, with `creates`, the ones
+ * that exist already are not created), with the provider's temporary memberships for
  * a non-superuser admin (as the RDS master user), then checks the server holds what the resources declare.
  * A failure names the seed and the order.
  */
 export async function applyProviderResources(server: TestServer, resources: RecordedResource[], admin?: AdminLogin, options: ApplyOptions = {}): Promise<SqlStep[]> {
     const login = admin ?? { user: server.superuser, password: server.superuserPassword };
     const seed = options.seed ?? engineOrderSeeds()[0];
-    const order = engineOrder(resources, seed, { include: isPostgresqlResource });
-    const steps = providerSteps(resources, login.user, seed);
+    // a resource registered with `import` is adopted: the provider only reads it (the check below sees it)
+    const creates = (r: RecordedResource) => isPostgresqlResource(r) && !r.importId && (options.creates?.(r) ?? true);
+    assertTranslated(resources);
+    const order = engineOrder(resources, seed, { include: creates });
+    const steps = order.map((r) => providerStep(r, login.user));
     const providerDatabase = (r: RecordedResource) => {
         const provider = r.provider ? resources.find((p) => r.provider!.startsWith(`${p.urn}::`)) : undefined;
         return (provider?.inputs.database as string | undefined) ?? "postgres";
@@ -318,7 +332,10 @@ export async function applyProviderResources(server: TestServer, resources: Reco
     try {
         for (const [index, step] of steps.entries()) {
             const resource = order[index];
-            const client = await clientFor(step.database ?? providerDatabase(resource));
+            const database = step.database ?? providerDatabase(resource);
+            const client = await clientFor(database).catch((err: Error) => {
+                throw new Error(`${step.resource} (step ${index + 1} of ${steps.length}): cannot connect to database ${database} as ${login.user}: ${err.message}\n  ${describeOrder(seed, order)}`);
+            });
             notices = [];
             step.notices = notices;
             const run = async () => {

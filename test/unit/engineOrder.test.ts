@@ -34,6 +34,7 @@ function program() {
     const bundle = new Bundle("bundle");
     const anchor = new random.RandomPet("anchor", {});
     const consumer = new random.RandomPet("consumer", { prefix: bundle.first.id }, { dependsOn: [bundle], deletedWith: anchor });
+    new random.RandomPet("adopted", {}, { import: "adopted-pet" });
     return { bundle, consumer };
 }
 
@@ -69,6 +70,11 @@ describe("what the offline runner records of each registration", function () {
         assert.strictEqual(byName(resources, "bundle-first").protect, undefined);
         assert.strictEqual(byName(resources, "bundle-first").retainOnDelete, undefined);
         assert.deepStrictEqual(byName(resources, "bundle-second").dependencies, [byName(resources, "bundle-inner-pet").urn]);
+    });
+
+    it("records the import ID of an adopted resource, and none elsewhere", () => {
+        assert.strictEqual(byName(resources, "adopted").importId, "adopted-pet");
+        assert.deepStrictEqual(resources.filter((r) => r.importId).map((r) => r.name), ["adopted"]);
     });
 
     it("derives what each resource waits for: dependencies, parent chain, deletedWith", () => {

@@ -5,18 +5,20 @@
  * `adoptExisting` imports exactly those three.
  */
 import * as assert from "assert";
-import { runPulumi } from "../../testing/offlineRun";
+import { runPulumi, RunResult } from "../../testing/offlineRun";
 import { readStackFile } from "../../tools/plan/stackFile";
-import { RecordedRun, recordRun } from "../support/postgresqlProviderDelete";
+import { retainedOnDelete } from "../support/postgresqlProviderDelete";
+
+type RecordedRun = RunResult<unknown>;
 
 async function devStack(adopt?: string): Promise<RecordedRun> {
     const raw = readStackFile("dev");
     const organizations = (raw.organizations as { name: string }[]).map((o) => (o.name === adopt ? { ...o, adoptExisting: true } : o));
-    return recordRun(() => runPulumi(() => {
+    return runPulumi(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require("../../stacks/program") as typeof import("../../stacks/program");
         return program.createStack();
-    }, { stack: "dev", config: { ...raw, organizations } }));
+    }, { stack: "dev", config: { ...raw, organizations } });
 }
 
 describe("organization removal, as the engine sees it", () => {
@@ -28,7 +30,6 @@ describe("organization removal, as the engine sees it", () => {
         const name = provider!.slice(0, provider!.lastIndexOf("::")).split("::").pop();
         return run.resources.find((p) => p.type === "pulumi:providers:postgresql" && p.name === name)!.inputs.database;
     };
-    const optionsOf = (type: string, name: string) => run.options.find((o) => o.type === type && o.name === name)!;
 
     it("deletes every login and readwrite/readonly role (Vault admins included) in its organization's database", () => {
         const roles = run.ofType("postgresql:index/role:Role");
@@ -42,19 +43,19 @@ describe("organization removal, as the engine sees it", () => {
     });
 
     it("retains the owner role, the database and the namespace, and nothing else of the organization", () => {
-        const retained = run.options.filter((o) => o.retainOnDelete && o.name.startsWith("acme")).map((o) => `${o.type} ${o.name}`).sort();
+        const retained = run.resources.filter((r) => r.custom && r.name.startsWith("acme") && retainedOnDelete(r, run)).map((r) => `${r.type} ${r.name}`).sort();
         assert.deepStrictEqual(retained, [
             "kubernetes:core/v1:Namespace acme-namespace",
             "postgresql:index/database:Database acme-database-database",
             "postgresql:index/role:Role acme-database-owner",
         ]);
-        assert.strictEqual(optionsOf("postgresql:index/role:Role", "acme-database-readwrite").retainOnDelete, false);
-        assert.deepStrictEqual(run.options.filter((o) => o.importId), [], "nothing is imported by default");
+        assert.strictEqual(retainedOnDelete(run.byName("postgresql:index/role:Role", "acme-database-readwrite"), run), false);
+        assert.deepStrictEqual(run.resources.filter((r) => r.importId), [], "nothing is imported by default");
     });
 
     it("adoptExisting imports the kept database, owner role and namespace of that organization only", async () => {
         const adopted = await devStack("globex");
-        assert.deepStrictEqual(adopted.options.filter((o) => o.importId).map((o) => [o.type, o.name, o.importId]).sort(), [
+        assert.deepStrictEqual(adopted.resources.filter((r) => r.importId).map((r) => [r.type, r.name, r.importId]).sort(), [
             ["kubernetes:core/v1:Namespace", "globex-namespace", "globex"],
             ["postgresql:index/database:Database", "globex-database-database", "globex"],
             ["postgresql:index/role:Role", "globex-database-owner", "globex_owner"],

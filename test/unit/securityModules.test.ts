@@ -254,14 +254,14 @@ describe("derivedNameProblems (pure): a collision names the system, the name and
     const org = (name: string, path: string, apps: string[]) => ({ name, path, apps: apps.map((a, i) => ({ name: a, path: `${path}.apps[${i}]`, isDefaultApp: false })) });
 
     it("reports Vault role, IAM role and Secrets Manager collisions with the first app that derived the name", () => {
-        // Distinct (org, app) pairs can no longer collide in these shared names (test/unit/sharedNames.test.ts);
-        // the check still guards a repeated organization (and any future naming change).
-        const problems = derivedNameProblems("dev", [org("a", "organizations[0]", ["x-dev-y"]), org("a", "organizations[1]", ["x-dev-y"])]);
-        const held = 'which is already used by app "x-dev-y" of organization "a"; rename one of them';
-        assert.deepStrictEqual(derivedNameProblems("dev", [org("a", "organizations[0]", ["x-dev-y"]), org("a-dev-x", "organizations[1]", ["y"])]), [], "the old a-dev-x-dev-y collision is gone");
+        // Names shared across environments join org, env and app with '_', which no name contains, so distinct
+        // triples never collide (property test in naming tests); the same app listed twice does.
+        const problems = derivedNameProblems("dev", [org("a", "organizations[0]", ["y", "y"])]);
+        const held = 'which is already used by app "y" of organization "a"; rename one of them';
         for (const system of ["Vault role", "IAM role", "Secrets Manager secret"]) {
-            assert.ok(problems.some((p) => p.path === "organizations[1].apps[0].name" && p.message.startsWith(`derives the ${system} "`) && p.message.endsWith(held)), `${system}: ${JSON.stringify(problems)}`);
+            assert.ok(problems.some((p) => p.path === "organizations[0].apps[1].name" && p.message.startsWith(`derives the ${system} "`) && p.message.endsWith(held)), `${system}: ${JSON.stringify(problems)}`);
         }
+        assert.deepStrictEqual(derivedNameProblems("dev", [org("a", "organizations[0]", ["x-dev-y"]), org("a-dev-x", "organizations[1]", ["y"])]), [], "what '-' joined names let collide");
     });
 
     it("reports a login colliding with a group role, the Vault admin login, a reserved role or another organization's database", () => {

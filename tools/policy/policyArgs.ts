@@ -5,9 +5,11 @@
  * requests: secrets unwrapped to plain values, unknown values (preview) behind `unknownCheckingProxy`, so a
  * policy that reads one fails with `UnknownValueError` as it does under `pulumi preview`.
  *
- * What the mocks cannot tell, and so is not here: resource options (protect, aliases, …: all defaults), the
- * parent chain in URNs (`urn:pulumi:<stack>::<project>::<type>::<name>`), dependencies, stack tags, and a
- * resource's outputs (stack validations see its inputs, which is what the checks of this pack read).
+ * URNs, parents, dependencies and the options `protect`, `ignoreChanges` and `additionalSecretOutputs`
+ * are the ones the runner recorded from each registration (what the engine receives). What the mocks
+ * cannot tell, and so is not here: aliases, custom timeouts and `deleteBeforeReplace` (defaults), stack
+ * tags, and a resource's outputs (stack validations see its inputs, which is what the checks of this pack
+ * read).
  */
 import type { PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs } from "@pulumi/policy";
 import type { RecordedResource } from "../../testing/offlineRun";
@@ -52,18 +54,18 @@ export interface PolicyContext {
     configOf(policyName: string): Record<string, unknown>;
 }
 
-/** The URN a resource has under the mocks (no parent type chain: the mock monitor does not build one). */
-export function urnOf(resource: Pick<RecordedResource, "type" | "name">, context: Pick<PolicyContext, "stack" | "project">): string {
-    return `urn:pulumi:${context.stack}::${context.project}::${resource.type}::${resource.name}`;
+/** The options of a registration as the policy engine hands them (`protect` as resolved: unset is false). */
+export function optionsOf(r: RecordedResource): PolicyResourceOptions {
+    const opts: PolicyResourceOptions = {
+        protect: r.protect ?? false,
+        ignoreChanges: [...r.ignoreChanges],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [...r.additionalSecretOutputs],
+    };
+    if (r.parent) opts.parent = r.parent;
+    return Object.freeze(opts);
 }
-
-const DEFAULT_OPTIONS: PolicyResourceOptions = Object.freeze({
-    protect: false,
-    ignoreChanges: [],
-    aliases: [],
-    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-    additionalSecretOutputs: [],
-}) as PolicyResourceOptions;
 
 const EMPTY_TAGS: ReadonlyMap<string, string> = new Map();
 
@@ -75,7 +77,7 @@ export class PolicyInputs {
 
     constructor(readonly resources: RecordedResource[], readonly context: PolicyContext) {
         for (const r of resources) {
-            if (r.type.startsWith("pulumi:providers:")) this.byProviderRef.set(urnOf(r, context), r);
+            if (r.type.startsWith("pulumi:providers:")) this.byProviderRef.set(r.urn, r);
         }
     }
 
@@ -87,7 +89,7 @@ export class PolicyInputs {
     private provider(r: RecordedResource): PolicyProviderResource | undefined {
         // a provider reference is `<urn>::<id>` (the id unknown in preview)
         const p = r.provider ? this.byProviderRef.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
-        return p ? { type: p.type, name: p.name, urn: urnOf(p, this.context), props: proxy.unknownCheckingProxy(deserializeProperties(p.rawInputs)) } : undefined;
+        return p ? { type: p.type, name: p.name, urn: p.urn, props: proxy.unknownCheckingProxy(deserializeProperties(p.rawInputs)) } : undefined;
     }
 
     /** `ResourceValidationArgs` of one resource for one policy. */
@@ -96,9 +98,9 @@ export class PolicyInputs {
         const args: ResourceValidationArgs = {
             type: r.type,
             name: r.name,
-            urn: urnOf(r, this.context),
+            urn: r.urn,
             props,
-            opts: DEFAULT_OPTIONS,
+            opts: optionsOf(r),
             stackTags: EMPTY_TAGS,
             isType: (cls) => typeOf(cls) === r.type,
             asType: ((cls: unknown) => (typeOf(cls) === r.type ? props : undefined)) as ResourceValidationArgs["asType"],
@@ -112,16 +114,17 @@ export class PolicyInputs {
         return args;
     }
 
-    /** The `PolicyResource`s of the whole stack (every registered resource, components included). */
+    /** The `PolicyResource`s of the whole stack (every registered resource, components included), linked. */
     stackResources(): PolicyResource[] {
-        return this.resources.map((r) => {
+        const byUrn = new Map<string, PolicyResource>();
+        const out = this.resources.map((r) => {
             const props = proxy.unknownCheckingProxy(deserializeProperties(r.rawInputs ?? {}));
             const resource: PolicyResource = {
                 type: r.type,
                 name: r.name,
-                urn: urnOf(r, this.context),
+                urn: r.urn,
                 props,
-                opts: DEFAULT_OPTIONS,
+                opts: optionsOf(r),
                 dependencies: [],
                 propertyDependencies: {},
                 isType: (cls) => typeOf(cls) === r.type,
@@ -129,7 +132,17 @@ export class PolicyInputs {
             };
             const provider = this.provider(r);
             if (provider) resource.provider = provider;
+            byUrn.set(r.urn, resource);
             return resource;
         });
+        // parent, dependencies and property dependencies point at the other resources, as the engine links them
+        const linked = (urns: string[]) => urns.flatMap((u) => byUrn.get(u) ?? []);
+        this.resources.forEach((r, i) => {
+            const resource = out[i];
+            if (r.parent && byUrn.has(r.parent)) resource.parent = byUrn.get(r.parent);
+            resource.dependencies = linked(r.dependencies);
+            resource.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, urns]) => [k, linked(urns)]));
+        });
+        return out;
     }
 }

@@ -8,7 +8,7 @@
  */
 import type { EnforcementLevel, Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { RecordedResource } from "../../testing/offlineRun";
-import { NotApplicableError, PolicyInputs, UnknownValueError, urnOf } from "./policyArgs";
+import { NotApplicableError, PolicyInputs, UnknownValueError } from "./policyArgs";
 
 export interface PolicyViolation {
     policyName: string;
@@ -56,8 +56,8 @@ export async function runPolicyPack(policies: Policies, resources: RecordedResou
         const level = levelOf(policy);
         const enforcementLevel = level === "advisory" ? "advisory" : "mandatory";
         const about = (urn?: string) => {
-            const r = resource ?? (urn ? resources.find((x) => urnOf(x, options) === urn) : undefined);
-            return r ? { type: r.type, name: r.name, urn: urnOf(r, options) } : undefined;
+            const r = resource ?? (urn ? resources.find((x) => x.urn === urn) : undefined);
+            return r ? { type: r.type, name: r.name, urn: r.urn } : undefined;
         };
         try {
             await call((message, urn) => result.violations.push({ policyName: policy.name, enforcementLevel, message, resource: about(urn) }));
