@@ -14,6 +14,16 @@ export const RdsTlsMode = {
 } as const;
 export type RdsTlsMode = (typeof RdsTlsMode)[keyof typeof RdsTlsMode];
 
+/** The AWS account a resource is deployed to, as the stack looked it up. */
+export interface AwsAccountFacts {
+    /** AWS partition, e.g. "aws". */
+    partition: pulumi.Input<string>;
+    /** 12-digit account id. */
+    accountId: pulumi.Input<string>;
+    /** Region, e.g. "eu-west-1". */
+    region: pulumi.Input<string>;
+}
+
 export interface RdsPostgresArgs {
     /** Environment (stack) name: part of every identifier (`<env>-postgres`). */
     env: string;
@@ -25,7 +35,7 @@ export interface RdsPostgresArgs {
      * The AWS account the instance lives in (partition, account id, region), for the storage key's policy.
      * Absent: looked up through the resource's provider (one getPartition/getCallerIdentity/getRegion each).
      */
-    account?: { partition: pulumi.Input<string>; accountId: pulumi.Input<string>; region: pulumi.Input<string> };
+    account?: AwsAccountFacts;
     /** Instance class, e.g. db.t4g.medium. */
     instanceClass: string;
     /** Storage in GiB. */
