@@ -274,6 +274,17 @@ describe("access requests: the offline plan's --now", function () {
         assert.match(after.stdout, /acme\/incident-4711: expired, .*\(past\)\n(.*\n){2}    grants:   nothing \(expired; anything issued earlier is removed by this run\)/);
         const roles = (out: string) => Number(/(\d+)  postgresql:index\/role:Role/.exec(out)?.[1]);
         assert.strictEqual(roles(before.stdout) - roles(after.stdout), 1, "the approved request's login is planned only before the expiry");
+        // --json carries every request with its state, approvers, time left and grants
+        const json = plan("requests", "--dir", dir, "--now", T0, "--json");
+        assert.strictEqual(json.status, 0, json.stderr);
+        const entries: any[] = JSON.parse(json.stdout).accessRequests;
+        const byName = Object.fromEntries(entries.map((e) => [`${e.organization}/${e.name}`, e]));
+        assert.strictEqual(byName["acme/incident-4711"].state, "approved");
+        assert.strictEqual(byName["acme/incident-4711"].timeLeft, "4d 6h");
+        assert.deepStrictEqual(byName["acme/incident-4711"].approvedBy, ["alice@example.com"]);
+        assert.strictEqual(byName["acme/rejected"].state, "denied");
+        const jsonLater = JSON.parse(plan("requests", "--dir", dir, "--now", EXPIRES, "--json").stdout).accessRequests;
+        assert.strictEqual(jsonLater.find((e: any) => e.name === "incident-4711").state, "expired");
         const bad = plan("requests", "--dir", dir, "--now", "tomorrow");
         assert.strictEqual(bad.status, 2);
         assert.match(bad.stderr, /--now: expected an RFC 3339 date-time/);

@@ -327,6 +327,17 @@ describe("scheduled rotation", function () {
                 assert.match(storefront, /previous login acme_storefront_a stays valid until 2026-03-02T00:00:00Z \(grace period\)/);
                 const reporting = r.stdout.slice(r.stdout.indexOf("  app reporting:")).split(/\n(?=  app |\n)/)[0];
                 assert.doesNotMatch(reporting, /rotation:/);
+                // --json: the same schedule as data, for the rotating app only
+                const j = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", "rot", "--dir", dir, "--json"], {
+                    cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 120000, env: { ...process.env, [NOW_VARIABLE]: "2026-02-15T08:00:00Z" },
+                });
+                assert.strictEqual(j.status, 0, j.stderr);
+                assert.deepStrictEqual(JSON.parse(j.stdout).rotation, {
+                    "acme/storefront": {
+                        every: "30d", period: 1, activeLogin: "acme_storefront_b", activeSince: "2026-01-31T00:00:00Z",
+                        nextRotation: "2026-03-02T00:00:00Z", previousLogin: "acme_storefront_a", previousValidUntil: "2026-03-02T00:00:00Z",
+                    },
+                });
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }

@@ -11,6 +11,10 @@ import { RecordedResource, UNKNOWN_VALUE } from "../../testing/offlineRun";
 import type { StackOutputs } from "../../stacks/program";
 import { organizationNames } from "../../components/naming";
 import { extraLines, PlanExtension, planExtensions } from "./extras";
+import { AccessRequestPlanEntry, describeAccessRequests } from "../../stacks/accessRequestPlan";
+import { rotationStatus } from "../../components/rotation";
+import { rotationLoginNames } from "../../components/naming";
+import { currentTime } from "../../components/clock";
 
 /** Version of the JSON layout; `plan diff` refuses other versions. */
 export const PLAN_FORMAT = "postgres-access-plan/1";
@@ -26,6 +30,45 @@ export interface PlanJson {
     organizations: Record<string, OrganizationPlan>;
     /** Every custom resource, keyed `<type>::<name>`. */
     resources: Record<string, ResourcePlan>;
+    /** Every access request with its state, approvers, time left and what it grants (as of the run's clock). */
+    accessRequests: AccessRequestPlanEntry[];
+    /** Rotating apps (`<org>/<app>`): the delivered login, when the next rotation is due, the grace. */
+    rotation: Record<string, RotationPlan>;
+}
+
+/** One rotating app's schedule as of the run's clock. */
+export interface RotationPlan {
+    every: string;
+    period: number;
+    activeLogin: string;
+    activeSince: string;
+    nextRotation: string;
+    previousLogin: string;
+    previousValidUntil: string;
+}
+
+/** Access requests and rotation as of `now` (both depend on the clock: give `--now` for reproducible plans). */
+function timedParts(outputs: StackOutputs | undefined, now: Date): Pick<PlanJson, "accessRequests" | "rotation"> {
+    if (!outputs) return { accessRequests: [], rotation: {} };
+    const at = (d: Date) => d.toISOString().replace(".000Z", "Z");
+    const rotation: Record<string, RotationPlan> = {};
+    for (const org of outputs.config.organizations) {
+        for (const app of org.apps) {
+            if (!app.rotation) continue;
+            const status = rotationStatus({ organization: org.name, name: app.name, rotation: app.rotation }, now);
+            const logins = rotationLoginNames(org.name, app.name);
+            rotation[`${org.name}/${app.name}`] = {
+                every: app.rotation.every,
+                period: status.period,
+                activeLogin: logins[status.activeSlot],
+                activeSince: at(status.activeSince),
+                nextRotation: at(status.nextRotation),
+                previousLogin: logins[status.previousSlot],
+                previousValidUntil: at(status.previousValidUntil),
+            };
+        }
+    }
+    return { accessRequests: describeAccessRequests(outputs.config, now), rotation };
 }
 
 export interface OrganizationPlan {
@@ -382,6 +425,7 @@ export function buildPlan(env: string, outputs: StackOutputs | undefined, resour
         server: serverOf(outputs, custom),
         organizations,
         resources: planned,
+        ...timedParts(outputs, currentTime()),
     };
 }
 
