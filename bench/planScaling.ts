@@ -9,7 +9,7 @@
  * SDK's per-registration source positions, and with node's default stack trace limit instead of the
  * program's (stacks/stackTraces.ts), for the program at N organizations. `--stack-trace-limit F` runs the
  * table with `Error.stackTraceLimit = F` in both program and baseline (10: as before that setting).
- * Printed as Markdown (the README keeps the latest). The machine is shared: compare ratios from one run.
+ * Printed as Markdown (docs/operations.md "Performance and large stacks" keeps the latest). The machine is shared: compare ratios from one run.
  *
  * Runtimes: `js` (default, what `pulumi up` runs: Pulumi.yaml `main: dist/stacks/index.js`) transpiles
  * components/, stacks/ and bench/ to .bench-build/ with TypeScript (no type check: the same JavaScript

@@ -41,7 +41,7 @@ export function deploymentChangeProblems(previous: Partial<DeploymentRecord> | u
         if (Number(db.version) < Number(before)) {
             problems.push(`database.version: "${db.version}" is older than the running server's "${before}"; PostgreSQL cannot start on a newer major's data (restore a dump into a new stack instead)`);
         } else if (upgradeFrom !== before) {
-            problems.push(`database.version: the in-cluster server runs PostgreSQL ${before}; "${db.version}" cannot start on its data directory. Follow README "Major version upgrades of the in-cluster server" (dump, then set database.statefulset.upgradeFrom: "${before}"), or keep version "${before}"`);
+            problems.push(`database.version: the in-cluster server runs PostgreSQL ${before}; "${db.version}" cannot start on its data directory. Follow docs/operations.md "Major version upgrades of the in-cluster server" (dump, then set database.statefulset.upgradeFrom: "${before}"), or keep version "${before}"`);
         }
     }
     const organizations = Array.isArray(previous.organizations) ? previous.organizations : [];

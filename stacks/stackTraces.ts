@@ -4,7 +4,7 @@
  * The Pulumi SDK (3.270) attaches `new Error().stack` to every promise it creates for a resource's
  * outputs (`runtime/debuggable.js`, read only by its promise-leak report), several per output property
  * of every registration, and the language host formats each such stack through source-map-support. At
- * Node's default of 10 frames that formatting is the program's largest cost (README "Performance").
+ * Node's default of 10 frames that formatting is the program's largest cost (docs/operations.md "Performance and large stacks").
  * The source positions Pulumi sends with each registration are not affected: the SDK lifts the limit
  * itself while it captures them. What 0 costs: an error that escapes the program prints its message
  * without a stack; set `POSTGRES_ACCESS_STACK_TRACE_LIMIT` (e.g. 50) to debug one.

@@ -1,5 +1,5 @@
 /**
- * The pod specs README.md shows app teams are ones their namespace admits: every YAML example with a pod
+ * The pod specs README.md and docs/*.md show app teams are ones their namespace admits: every YAML example with a pod
  * template (a Deployment, or a `spec.template` fragment) passes the Pod Security "restricted" checker
  * the organization namespaces enforce, and the Deployments are valid Kubernetes objects.
  */
@@ -9,25 +9,26 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { checkPodSecurityRestricted } from "../policy/podSecurityRestricted";
 import { kubernetesValidationError } from "./unit/helpers";
+import { docFiles } from "./docText";
 
-const README = fs.readFileSync(path.resolve(__dirname, "../README.md"), "utf8");
-
-/** Every ```yaml block of the README with the line it starts on. */
-function yamlBlocks(): { line: number; docs: any[] }[] {
-    const blocks: { line: number; docs: any[] }[] = [];
-    const re = /^```yaml\n([\s\S]*?)^```/gm;
-    for (let m = re.exec(README); m; m = re.exec(README)) {
-        blocks.push({ line: README.slice(0, m.index).split("\n").length, docs: yaml.loadAll(m[1]).filter(Boolean) as any[] });
+/** Every ```yaml block of the README and docs/*.md with its file and the line it starts on. */
+function yamlBlocks(): { file: string; line: number; docs: any[] }[] {
+    const blocks: { file: string; line: number; docs: any[] }[] = [];
+    for (const { file, text } of docFiles()) {
+        const re = /^```yaml\n([\s\S]*?)^```/gm;
+        for (let m = re.exec(text); m; m = re.exec(text)) {
+            blocks.push({ file, line: text.slice(0, m.index).split("\n").length, docs: yaml.loadAll(m[1]).filter(Boolean) as any[] });
+        }
     }
     return blocks;
 }
 
 /** The examples that carry a pod template, as Deployments (a `spec:` fragment is wrapped into one). */
 function podExamples(): { where: string; deployment: any }[] {
-    return yamlBlocks().flatMap(({ line, docs }) => docs
+    return yamlBlocks().flatMap(({ file, line, docs }) => docs
         .filter((d) => d?.spec?.template?.spec)
         .map((d) => ({
-            where: `README.md:${line} (${d.kind ?? "fragment"} ${d.metadata?.name ?? ""})`,
+            where: `${file}:${line} (${d.kind ?? "fragment"} ${d.metadata?.name ?? ""})`,
             deployment: d.kind ? d : { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "example" }, spec: { selector: { matchLabels: d.spec.template.metadata?.labels ?? { app: "example" } }, ...d.spec } },
         })));
 }

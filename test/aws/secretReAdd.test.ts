@@ -2,7 +2,7 @@
  * Re-adding a Secrets Manager app after its removal: Secrets Manager refuses CreateSecret with the name of
  * a secret scheduled for deletion (7-30 days by default), so by default a removed app's secret is deleted
  * at once (`recoveryWindowInDays: 0`); a recovery window is opt-in (`aws.secretRecoveryWindowDays: 7-30`),
- * with the documented restore path (README "Removing and re-adding a secretsmanager app").
+ * with the documented restore path (docs/operations.md "Removing and re-adding a secretsmanager app").
  */
 import * as assert from "assert";
 import { runAwsStack } from "../support/awsStacks";
@@ -23,7 +23,7 @@ describe("Secrets Manager: a removed app can be added back", function () {
         });
     }
 
-    it("keeps a recovery window when the stack asks for one (then re-adding within it is the README's restore path)", async () => {
+    it("keeps a recovery window when the stack asks for one (then re-adding within it is the documented restore path (docs/operations.md))", async () => {
         const raw = readStackFile("staging");
         const run = await runAwsStack("staging", { config: { ...raw, aws: { ...(raw.aws as object), secretRecoveryWindowDays: 7 } } });
         for (const s of run.ofType(SECRET)) assert.strictEqual(s.inputs.recoveryWindowInDays, 7, s.inputs.name);

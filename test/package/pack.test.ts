@@ -47,9 +47,10 @@ describe("npm package", function () {
         assert.ok(!fs.existsSync(path.join(ROOT, "dist", "test")), "tests are not built");
     });
 
-    it("packs exactly the build, README, LICENSE, CHANGELOG and the config schema", () => {
+    it("packs exactly the build, README, the docs it links to, LICENSE, CHANGELOG and the config schema", () => {
         const built = [...sources("components"), ...sources("stacks"), ...sources("testing")].flatMap((s) => [`dist/${s.replace(/\.ts$/, ".js")}`, `dist/${s.replace(/\.ts$/, ".d.ts")}`]);
-        const expected = [...built, "CHANGELOG.md", "LICENSE", "README.md", "package.json", "schema/stack-config.schema.json"].sort();
+        const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`);
+        const expected = [...built, "CHANGELOG.md", "LICENSE", "README.md", ...docs, "package.json", "schema/stack-config.schema.json"].sort();
         assert.deepStrictEqual(packed, expected);
     });
 

@@ -14,6 +14,7 @@ import { PLAN_FORMAT, PlanJson, buildPlan, stableStringify } from "../../tools/p
 import { DEFAULT_DIFF_LIMIT, accessChanges, diffPlans } from "../../tools/plan/planDiff";
 import { describePlan } from "../../tools/plan/planReport";
 import { PlanExtension } from "../../tools/plan/extras";
+import { docText } from "../docText";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -86,9 +87,9 @@ describe("offline plan diff (npm run plan -- diff)", function () {
         assert.match(markdown, /`postgresql:index\/role:Role` `acme-reporting-login-role`: `roles\[0\]` `acme_readonly` → `acme_readwrite`$/m);
     });
 
-    it("is the example the README shows for the pull request comment", () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        assert.ok(readme.includes(`\`\`\`\`markdown\n${diffPlans(base, readwrite).markdown}\nPolicy pack:`), "README's example is this diff, byte for byte");
+    it("is the example the docs show for the pull request comment (docs/operations.md)", () => {
+        const readme = docText();
+        assert.ok(readme.includes(`\`\`\`\`markdown\n${diffPlans(base, readwrite).markdown}\nPolicy pack:`), "the documented example is this diff, byte for byte");
     });
 
     it("removing an organization lists it removed with every one of its logins", () => {

@@ -209,7 +209,7 @@ describe("scheduled rotation", function () {
             assert.strictEqual(new Set(["t0", "t1", "t2", "t3"].map((k) => deliveredOf(runs[k], "storefront-database").password)).size, 4, "every period delivers a new password");
         });
 
-        it("after a whole period without any run, renews the still-delivered login's password (README: missed runs)", () => {
+        it("after a whole period without any run, renews the still-delivered login's password (docs/delivery.md: missed runs)", () => {
             // runs at t and t+2·every only: login a was delivered at t and is again, with a new password
             assert.strictEqual(deliveredOf(runs.t2, "storefront-database").username, deliveredOf(runs.t0, "storefront-database").username);
             assert.notStrictEqual(deliveredOf(runs.t2, "storefront-database").password, deliveredOf(runs.t0, "storefront-database").password);

@@ -1,6 +1,6 @@
 /**
  * The security-critical pure functions, each called inside its test (so mutation testing can tell which
- * test sees which line; see README, Mutation testing) and judged by behaviour: IAM and KMS documents by
+ * test sees which line; see docs/development.md, Mutation testing) and judged by behaviour: IAM and KMS documents by
  * iam-simulate, the organization database by the statements the provider would run for it.
  */
 import * as assert from "assert";

@@ -18,6 +18,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { vaultAgentAnnotations, vaultAgentEgress, vaultAgentTokenVolume } from "../../components/kubernetes/vaultDelivery";
 import { ConnectionSettings } from "../../components/connectionInfo";
+import { docText } from "../docText";
 import { runPulumi, RunResult } from "../../testing/offlineRun";
 import { ConfigError, parseStackConfig } from "../../stacks/config";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
@@ -75,7 +76,7 @@ function canRead(pod: any, index: number, file: AgentFile): boolean {
 const settings: ConnectionSettings = { host: "postgres.postgres.svc.cluster.local", port: 5432, database: "initech", sslmode: "require" } as ConnectionSettings;
 const base = { vaultRole: "initech_dev_batch", secretPath: "database-dev/static-creds/initech_dev_batch", settings, authPath: "kubernetes" };
 
-/** A pod of the app as the README tells to write it, with the published deployment patch applied. */
+/** A pod of the app as docs/delivery.md tells to write it, with the published deployment patch applied. */
 function appPod(annotations: Record<string, string>, podContext: any, containerContext: any): any {
     return {
         metadata: { annotations },
@@ -106,7 +107,7 @@ describe("vault-agent: the app can read the file the injected agent writes", () 
         assert.ok(canRead(pod, 0, file));
     });
 
-    it("no runAsUser and no container-level runAsUser: the injector refuses the pod (as the README says)", () => {
+    it("no runAsUser and no container-level runAsUser: the injector refuses the pod (as docs/delivery.md says)", () => {
         const pod = appPod(vaultAgentAnnotations(base), { runAsUser: 10001 }, {});
         assert.throws(() => injectAgent(pod, "database-url"), /RunAsUser is nil for Container 0/);
     });
@@ -129,8 +130,8 @@ describe("vault-agent: the app can read the file the injected agent writes", () 
         }
     });
 
-    it("the README's vault-agent example, patched with the published annotations, can read its file", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    it("the vault-agent example of docs/delivery.md, patched with the published annotations, can read its file", () => {
+        const readme = docText(); // the example is in docs/delivery.md
         const section = readme.slice(readme.indexOf("#### Delivery `vault-agent`"));
         const block = /```yaml\n([\s\S]*?)```/.exec(section)![1];
         const deployment = yaml.load(block) as any;
@@ -140,7 +141,7 @@ describe("vault-agent: the app can read the file the injected agent writes", () 
             const template = deployment.spec.template;
             const pod = { metadata: { annotations: vaultAgentAnnotations({ ...base, ...identity }) }, spec: { ...template.spec, volumes: [vaultAgentTokenVolume()] } };
             const { file } = injectAgent(pod, "database-url");
-            assert.ok(canRead(pod, 0, file), `README example with ${JSON.stringify(identity)} reads the file (owner ${file.uid}, mode ${file.mode.toString(8)})`);
+            assert.ok(canRead(pod, 0, file), `docs/delivery.md example with ${JSON.stringify(identity)} reads the file (owner ${file.uid}, mode ${file.mode.toString(8)})`);
         }
     });
 });
