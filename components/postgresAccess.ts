@@ -67,6 +67,18 @@ export interface OrganizationAccessInfo {
     database: string;
     /** Its apps, by name. */
     apps: Record<string, AppAccessInfo>;
+    /** Its approved access requests, by name: where the requester finds its credentials, and until when. */
+    accessRequests: Record<string, AccessRequestInfo>;
+}
+
+/** An approved access request's login and delivery (no password: only the requester's ServiceAccount reads it). */
+export interface AccessRequestInfo {
+    /** Its login (absent for vault-dynamic: Vault creates users per lease). */
+    username?: string;
+    /** When access ends (RFC 3339). */
+    expires: string;
+    /** Where its credentials are delivered (object names in the organization's namespace). */
+    delivered: Record<string, string>;
 }
 
 /** What `PostgresAccess` built, for TypeScript callers (the stack program, tests). */
@@ -200,6 +212,11 @@ function organizationAccessInfo(org: Organization): pulumi.Output<OrganizationAc
             vaultAgentAnnotations: app.vault?.agentAnnotations,
             vaultAgentTokenVolume: app.vault?.agentTokenVolume,
             mtls: app.spiffe ? { spiffeId: app.spiffe.spiffeId, certificateCommonName: app.spiffe.commonName, podLabels: app.spiffe.podLabels, pod: app.spiffe.pod } : undefined,
+        }])),
+        accessRequests: Object.fromEntries(org.accessRequests.map((request) => [request.requestName, {
+            username: request.login ? request.names.loginRole : undefined,
+            expires: request.expires,
+            delivered: request.delivered,
         }])),
     }) as pulumi.Output<OrganizationAccessInfo>;
 }

@@ -14,8 +14,10 @@ const ROOT = path.resolve(__dirname, "../..");
 
 /** What `npm run plan -- <args>` runs. */
 function plan(...args: string[]) {
-    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 300000 });
+    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 300000, env: { ...process.env, ...progressEvery } });
 }
+/** Progress lines set per test (the default, every 2 s, depends on how fast this machine runs the plan). */
+let progressEvery: Record<string, string> = {};
 
 /** Both values with every place either side does not know (`[unknown]`) set to `[unknown]` on both. */
 function maskUnknowns(a: unknown, b: unknown): [unknown, unknown] {
@@ -119,8 +121,14 @@ describe("offline plan as JSON (npm run plan -- <stack> --json)", function () {
         assert.match(r.stderr, /database\.rds\.caBundleFile: .*expired/);
     });
 
-    it("prints the server's settings, and progress of the (here, seconds-long) run on stderr, not in the plan", () => {
-        const r = plan("staging");
+    it("prints the server's settings, and progress of the run on stderr, not in the plan", () => {
+        progressEvery = { POSTGRES_ACCESS_PLAN_PROGRESS_SECONDS: "0" };
+        let r: ReturnType<typeof plan>;
+        try {
+            r = plan("staging");
+        } finally {
+            progressEvery = {};
+        }
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stdout, /^ {8}class db\.\S+, Multi-AZ (yes|no), backups \d+ days, deletion protection yes, storage encrypted yes, public no, TLS \S+ \(rds\.force_ssl\)$/m);
         assert.doesNotMatch(r.stdout, /resources registered/);

@@ -53,12 +53,14 @@ function progressReporter(env: string): { onRegister(n: number): void; done(): v
     })();
     let registered = 0;
     let reportedAt = 0;
+    // seconds between progress lines (POSTGRES_ACCESS_PLAN_PROGRESS_SECONDS; 0: a line per registration)
+    const interval = Number(process.env.POSTGRES_ACCESS_PLAN_PROGRESS_SECONDS ?? 2);
     // Building a large stack's resources takes seconds before the first registration: say what runs.
     process.stderr.write(`plan ${env}: running the stack program under mocks\n`);
     return {
         onRegister: (n) => {
             registered = n;
-            if (seconds() - reportedAt < 2) return;
+            if (seconds() - reportedAt < interval) return;
             reportedAt = seconds();
             process.stderr.write(`plan ${env}: ${registered} resources registered (${reportedAt.toFixed(0)} s)\n`);
         },
