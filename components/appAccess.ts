@@ -109,6 +109,8 @@ export class AppAccess extends pulumi.ComponentResource {
     public readonly names: AppNames;
     /** The app's name. */
     public readonly appName: string;
+    /** The login its credentials name: with `rotation`, the active one of the two alternating logins. */
+    public readonly username: string;
     /**
      * The login role (static credentials); with `rotation` the two alternating logins (the delivered one's
      * `username`/`password`); undefined for vault-dynamic.
@@ -163,6 +165,7 @@ export class AppAccess extends pulumi.ComponentResource {
         }
 
         const loginName = this.login instanceof RotatingAppLogin ? rotationLoginNames(organization.name, app.name)[this.login.status.activeSlot] : this.names.loginRole;
+        this.username = loginName;
         const sslmode = clientSslMode(server.tls);
         const tlsFiles = server.tls === "mtls"
             ? { sslrootcert: SVID_FILES.bundle, sslcert: SVID_FILES.cert, sslkey: SVID_FILES.key }

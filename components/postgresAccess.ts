@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type { AppAccess } from "./appAccess";
 import * as postgresql from "@pulumi/postgresql";
 import * as vault from "@pulumi/vault";
 import { DEFAULT_STATEFULSET, StackConfig, parseStackConfig } from "../stacks/config";
@@ -165,11 +166,10 @@ export class PostgresAccess extends pulumi.ComponentResource {
         this.databasePort = server.port;
         this.databaseCaCertPem = server.caCertPem;
         this.tls = pulumi.output(server.tls);
-        this.organizations = pulumi.output(Object.fromEntries(organizations.map((org) => [org.organizationName, organizationAccessInfo(org)])) as Record<string, pulumi.Input<OrganizationAccessInfo>>)
+        this.organizations = pulumi.output(Object.fromEntries(organizations.map((org) => [org.organizationName, pulumi.output(organizationAccessInfo(org))])) as unknown as Record<string, pulumi.Input<OrganizationAccessInfo>>)
             .apply((all) => all as Record<string, OrganizationAccessInfo>);
         this.appPasswords = pulumi.secret(pulumi.output(Object.fromEntries(organizations.flatMap((org) => org.apps
-            .filter((app) => app.login?.password && app.vault === undefined)
-            .map((app) => [`${org.organizationName}/${app.appName}`, app.login!.password!])))));
+            .flatMap((app) => { const password = appPassword(app); return password ? [[`${org.organizationName}/${app.appName}`, password]] : []; })))));
         this.registerOutputs({
             engine: this.engine,
             majorVersion: this.majorVersion,
@@ -198,13 +198,19 @@ export class PostgresAccess extends pulumi.ComponentResource {
     }
 }
 
-/** An organization's names and delivery, as plain data (no passwords). */
-function organizationAccessInfo(org: Organization): pulumi.Output<OrganizationAccessInfo> {
-    return pulumi.output({
+/**
+ * An organization's names and delivery, as plain data (the component's output and the stack exports);
+ * `passwords` adds each app's password as a secret (the stack exports keep them, the component's
+ * `organizations` output does not).
+ */
+export function organizationAccessInfo(org: Organization, options: { passwords?: boolean } = {}): pulumi.Inputs {
+    // a plain object of Outputs (not one Output): a secret password keeps only its own field secret
+    return {
         namespace: org.namespace,
         database: org.database,
         apps: Object.fromEntries(org.apps.map((app) => [app.appName, {
-            username: app.names.loginRole,
+            username: app.username,
+            ...(options.passwords ? { password: appPassword(app) } : {}),
             serviceAccount: app.names.serviceAccount,
             authentication: app.authentication,
             delivered: app.delivered,
@@ -218,7 +224,12 @@ function organizationAccessInfo(org: Organization): pulumi.Output<OrganizationAc
             expires: request.expires,
             delivered: request.delivered,
         }])),
-    }) as pulumi.Output<OrganizationAccessInfo>;
+    };
+}
+
+/** The password an app's credentials carry (secret); none for Vault-managed logins (rotated away at once) or without a password. */
+function appPassword(app: AppAccess): pulumi.Output<string> | undefined {
+    return app.login?.password && app.vault === undefined ? pulumi.secret(app.login.password) : undefined;
 }
 
 type ChildOptions = { parent: pulumi.Resource; aliases: pulumi.Input<pulumi.Alias>[] };

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, parseStackConfig } from "./config";
 import { PostgresServer } from "../components/database/postgresServer";
 import { Organization } from "../components/organization";
-import { PostgresAccess, PostgresAccessArgs } from "../components/postgresAccess";
+import { PostgresAccess, PostgresAccessArgs, organizationAccessInfo } from "../components/postgresAccess";
 import { checkedAgainstPreviousDeployment, deploymentRecord } from "./previousDeployment";
 
 export { createAdminProvider, createOrganizationProvider, createVaultPlatform, serverClientNamespaces, writeServerCaFile } from "../components/postgresAccess";
@@ -75,30 +75,6 @@ export function stackExports(outputs: StackOutputs): Record<string, unknown> {
         databaseCaCertPem: outputs.server.caCertPem,
         // What this update deployed; the next run reads it back (stacks/previousDeployment.ts).
         deployment: outputs.deploymentCheck.apply(() => deploymentRecord(outputs.config)),
-        organizations: Object.fromEntries(outputs.organizations.map((org) => [org.organizationName, {
-            namespace: org.namespace,
-            database: org.database,
-            apps: Object.fromEntries(org.apps.map((app) => [app.appName, {
-                username: app.names.loginRole,
-                serviceAccount: app.names.serviceAccount,
-                authentication: app.authentication,
-                delivered: app.delivered,
-                // Vault-managed logins: the initial password is rotated away at once, so it is not exported.
-                password: app.login?.password && app.vault === undefined ? pulumi.secret(app.login.password) : undefined,
-                vaultPath: app.vault?.credentialsPath,
-                vaultAgentAnnotations: app.vault?.agentAnnotations,
-                // vault-agent: the projected ServiceAccount token (audience vault) the annotations name.
-                vaultAgentTokenVolume: app.vault?.agentTokenVolume,
-                // mtls: the app's certificate identity and the pod pieces (sidecar, volumes, PG* env) for its Deployment.
-                mtls: app.spiffe ? { spiffeId: app.spiffe.spiffeId, certificateCommonName: app.spiffe.commonName, podLabels: app.spiffe.podLabels, pod: app.spiffe.pod } : undefined,
-            }])),
-            // Approved access requests: where the requester finds its credentials (no password: only its
-            // ServiceAccount reads them), and until when.
-            accessRequests: Object.fromEntries(org.accessRequests.map((request) => [request.requestName, {
-                username: request.login ? request.names.loginRole : undefined,
-                expires: request.expires,
-                delivered: request.delivered,
-            }])),
-        }])),
+        organizations: Object.fromEntries(outputs.organizations.map((org) => [org.organizationName, organizationAccessInfo(org, { passwords: true })])),
     };
 }

@@ -18,6 +18,7 @@ import { rotationLoginNames } from "../../components/naming";
 import { describeRotation } from "../../tools/plan/planReport";
 import { scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
 import { mockOutputs } from "../../testing/mockOutputs";
+import { valueOf } from "../../testing/offlineRun";
 
 const T = {
     role: "postgresql:index/role:Role",
@@ -185,6 +186,29 @@ describe("scheduled rotation", function () {
                 const logins = ["t0", "t0Later", "t1", "t2", "t3"].map((k) => deliveredOf(runs[k], secret).username);
                 const app = secret.split("-")[0];
                 assert.deepStrictEqual(logins, [`acme_${app}_a`, `acme_${app}_a`, `acme_${app}_b`, `acme_${app}_a`, `acme_${app}_b`], secret);
+            }
+        });
+
+        it("exports (stack output and PostgresAccess output) the delivered login and its password, not the unused base name", async () => {
+            for (const [k, slot] of [["t0", "a"], ["t1", "b"]] as const) {
+                process.env[NOW_VARIABLE] = times[k];
+                try {
+                    const run = await runPulumi(() => {
+                        // eslint-disable-next-line @typescript-eslint/no-require-imports
+                        const program = require("../../stacks/program") as typeof import("../../stacks/program");
+                        const outputs = program.createStack();
+                        return { exports: program.stackExports(outputs), access: outputs.access };
+                    }, { stack: "dev", config: rotationConfig });
+                    const exported = (await valueOf(run.result.exports.organizations as any)) as any;
+                    const storefront = exported.acme.apps.storefront;
+                    assert.strictEqual(storefront.username, `acme_storefront_${slot}`, k);
+                    assert.strictEqual(storefront.password, passwordOf(run, `acme-storefront-login-${slot}-password`), k);
+                    const component = (await valueOf(run.result.access!.organizations)) as any;
+                    assert.strictEqual(component.acme.apps.storefront.username, `acme_storefront_${slot}`, k);
+                    assert.strictEqual(component.acme.apps.storefront.password, undefined, "no password in the component's organizations output");
+                } finally {
+                    delete process.env[NOW_VARIABLE];
+                }
             }
         });
 
