@@ -2,7 +2,7 @@
  * The args of `PostgresAccess`: the stack config contract (`postgres-access:*` keys of Pulumi.<env>.yaml)
  * as plain data, one named interface per nested shape and an enumeration per closed set of values, so
  * Pulumi's component analyzer can publish it to every language. Validated (and defaulted) by the same
- * rules as the stack config (`stacks/config.ts`, `parseStackConfig`).
+ * rules as the stack config (`components/config/stackConfig.ts`, `parseStackConfig`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AccessLevel, CredentialSource, DeliveryMode } from "./types";

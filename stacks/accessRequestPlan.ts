@@ -2,7 +2,7 @@
  * The access requests as the offline plan shows them (text and `--json`): every request of every
  * organization with its state at the plan's time, who approved or denied, time left and what it grants.
  */
-import { StackConfig } from "./config";
+import { StackConfig } from "../components/config";
 import { AccessRequestState, accessRequestNames, accessRequestState, distinctApprovers, expiryTimestamp, formatDuration } from "../components/accessRequests";
 import { organizationNames } from "../components/naming";
 

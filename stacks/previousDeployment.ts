@@ -6,7 +6,7 @@
  * A fresh stack has no outputs: nothing to compare, every guard passes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "./config";
+import { StackConfig } from "../components/config";
 
 /** The `deployment` stack export: plain facts about what the update deployed (no secrets). */
 export interface DeploymentRecord {

@@ -3,7 +3,7 @@
  * `createStack()` is what `stacks/index.ts` (pulumi up / preview), the offline plan and the tests run.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, parseStackConfig } from "./config";
+import { StackConfig, parseStackConfig } from "../components/config";
 import { PostgresServer } from "../components/database/postgresServer";
 import { Organization } from "../components/organization";
 import { PostgresAccess, PostgresAccessArgs, organizationAccessInfo } from "../components/postgresAccess";

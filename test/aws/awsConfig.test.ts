@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { RecordedResource, RunResult, runPulumi } from "../../testing/offlineRun";
 import { deployerLockoutProblem } from "../../components/aws/policies";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { readStackFile } from "../../tools/plan/stackFile";
 import { AWS_ENVS, runAwsStack } from "../support/awsStacks";
 

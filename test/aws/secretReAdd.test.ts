@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { runAwsStack } from "../support/awsStacks";
 import { readStackFile } from "../../tools/plan/stackFile";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 
 const SECRET = "aws:secretsmanager/secret:Secret";
 

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { runPulumi } from "../../testing/offlineRun";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { createStack } from "../../stacks/program";
 
 const statefulset = { engine: "statefulset", version: "17", tls: "require" };

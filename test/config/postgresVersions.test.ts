@@ -4,7 +4,7 @@
  * An RDS server of 18 gets its own parameter group family.
  */
 import * as assert from "assert";
-import { ConfigError, POSTGRES_VERSIONS, parseStackConfig } from "../../stacks/config";
+import { ConfigError, POSTGRES_VERSIONS, parseStackConfig } from "../../components/config";
 import { TESTED_MAJORS } from "../support/realPostgres";
 import { readStackFile } from "../../tools/plan/stackFile";
 import { runPulumi } from "../../testing/offlineRun";

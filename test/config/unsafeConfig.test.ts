@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { X509Certificate } from "crypto";
 import { runPulumi } from "../../testing/offlineRun";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { createStack } from "../../stacks/program";
 import { readStackFile } from "../../tools/plan/stackFile";
 import { issueCertificate } from "../support/certificates";

@@ -12,7 +12,7 @@ import * as yaml from "js-yaml";
 import { z } from "zod";
 import { RecordedResource, runPulumi } from "../../testing/offlineRun";
 import { stackFilePath } from "../../tools/plan/stackFile";
-import { stackConfigSchema } from "../../stacks/config";
+import { stackConfigSchema } from "../../components/config";
 import { PACKAGE_SCHEMA_FILE, renderPackageSchema } from "../../tools/packageSchema";
 import { componentProvider, PROVIDED_COMPONENTS } from "../../provider";
 

@@ -9,7 +9,7 @@ import * as yaml from "js-yaml";
 import Ajv from "ajv";
 import { CONFIG_SCHEMA_FILE, renderStackFileSchema, stackFileSchema } from "../../tools/configSchema";
 import { PROJECT_ROOT, listStacks, stackFilePath } from "../../tools/plan/stackFile";
-import { parseStackConfig } from "../../stacks/config";
+import { parseStackConfig } from "../../components/config";
 
 const MODELINE = `# yaml-language-server: $schema=./${CONFIG_SCHEMA_FILE}`;
 

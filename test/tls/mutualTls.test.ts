@@ -585,7 +585,7 @@ after(() => fs.rmSync(path.resolve(__dirname, `../../.pulumi-access/${STACK}-ser
 
 describe("mtls config", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parseStackConfig, ConfigError } = require("../../stacks/config") as typeof import("../../stacks/config");
+    const { parseStackConfig, ConfigError } = require("../../components/config") as typeof import("../../components/config");
     const problems = (raw: unknown): string[] => {
         try {
             parseStackConfig(raw, "dev");

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { runPulumi, RecordedResource, valueOf } from "../../testing/offlineRun";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { NOW_VARIABLE } from "../../components/clock";
 import { accessRequestState, formatDuration, postgresValidUntil, requestLeaseTtls } from "../../components/accessRequests";
 import { parseDuration } from "../../components/duration";

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { RecordedResource } from "../../testing/offlineRun";
-import { quantityValue } from "../../stacks/config";
+import { quantityValue } from "../../components/config";
 
 export const T = {
     namespace: "kubernetes:core/v1:Namespace",

@@ -7,7 +7,7 @@ import {
     DNS_LABEL_MAX, IAM_ROLE_NAME_MAX, PG_IDENTIFIER_MAX_BYTES, RDS_IDENTIFIER_MAX,
     appNames, dnsLabel, dnsSubdomain, fitWithHash, iamRoleName, organizationNames, pgIdentifier, rdsIdentifier, shortHash, vaultName,
 } from "../../components/naming";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PG_IDENT = /^[a-z_][a-z0-9_]*$/;

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { parseStackConfig } from "../../stacks/config";
+import { parseStackConfig } from "../../components/config";
 import { readStackFile } from "../../tools/plan/stackFile";
 import { appNames, organizationNames } from "../../components/naming";
 import { TABLE_PRIVILEGES } from "../../components/postgres/organizationDatabase";

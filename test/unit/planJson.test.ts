@@ -8,7 +8,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { PLAN_FORMAT, PlanJson, SECRET_MARK, UNKNOWN_MARK } from "../../tools/plan/planData";
 import { readStackFile } from "../../tools/plan/stackFile";
-import { parseStackConfig } from "../../stacks/config";
+import { parseStackConfig } from "../../components/config";
 
 const ROOT = path.resolve(__dirname, "../..");
 

@@ -107,7 +107,7 @@ describe("PostgresAccess", function () {
     it("its enumerations list exactly the values the config schema allows", () => {
         /* eslint-disable @typescript-eslint/no-require-imports */
         const args = require("../../components/postgresAccessArgs") as typeof import("../../components/postgresAccessArgs");
-        const config = require("../../stacks/config") as typeof import("../../stacks/config");
+        const config = require("../../components/config") as typeof import("../../components/config");
         /* eslint-enable @typescript-eslint/no-require-imports */
         const pairs: [string, object, readonly string[]][] = [
             ["AccessLevel", args.AccessLevel, config.ACCESS_LEVELS],

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, RunResult, isSecret, runPulumi, valueOf } from "../../testing/offlineRun";
 import { mockOutputs } from "../../testing/mockOutputs";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
-import { parseStackConfig, StackConfig } from "../../stacks/config";
+import { parseStackConfig, StackConfig } from "../../components/config";
 import { readStackFile, stackFilePath } from "../../tools/plan/stackFile";
 import { organizationNames, appNames } from "../../components/naming";
 import type { StackOutputs } from "../../stacks/program";

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { RecordedResource, RunResult, runPulumi } from "../../testing/offlineRun";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { NOW_VARIABLE } from "../../components/clock";
 import { rotationEveryProblem, rotationStatus, rotationAnchorMs } from "../../components/rotation";
 import { parseDuration } from "../../components/duration";

@@ -8,7 +8,7 @@
 import * as assert from "assert";
 import fc from "fast-check";
 import { ENV_NAME_MAX, ENV_NAME_PATTERN, IAM_ROLE_NAME_MAX, NAME_PATTERN, RDS_IDENTIFIER_MAX, appNames, derivedNameProblems, organizationKeyAlias, rdsIdentifier } from "../../components/naming";
-import { parseStackConfig } from "../../stacks/config";
+import { parseStackConfig } from "../../components/config";
 
 /** An organization's or app's name as the config accepts it: a DNS-1123 label of at most 40 characters. */
 const randomName = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/);

@@ -20,7 +20,7 @@ import { vaultAgentAnnotations, vaultAgentEgress, vaultAgentTokenVolume } from "
 import { ConnectionSettings } from "../../components/connectionInfo";
 import { docText } from "../docText";
 import { runPulumi, RunResult } from "../../testing/offlineRun";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 import { kubernetesValidationError, T } from "../unit/helpers";
 

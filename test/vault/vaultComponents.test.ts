@@ -11,7 +11,7 @@ import { runPulumi } from "../../testing/offlineRun";
 import { VaultDatabaseEngine, VaultOrganizationSpec, vaultEngineProblems } from "../../components/vault/vaultDatabaseEngine";
 import { PostgresServer } from "../../components/database/postgresServer";
 import { PG_IDENTIFIER_MAX_BYTES, derivedNameProblems, vaultAdminRoleName } from "../../components/naming";
-import { ConfigError, parseStackConfig } from "../../stacks/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 
 interface Captured { type: string; name: string; opts: pulumi.CustomResourceOptions }
 

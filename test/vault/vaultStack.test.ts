@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { runPulumi, RunResult } from "../../testing/offlineRun";
 import { readStackFile } from "../../tools/plan/stackFile";
-import { parseStackConfig, ConfigError } from "../../stacks/config";
+import { parseStackConfig, ConfigError } from "../../components/config";
 import { checkPodSecurityRestricted } from "../../policy/podSecurityRestricted";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hcl = require("@cdktn/hcl2json") as { parse(file: string, text: string): Promise<any> };

@@ -11,7 +11,7 @@
  * (tools/policy/cli.ts).
  */
 import { runPulumi, RecordedResource } from "../../testing/offlineRun";
-import { ConfigError } from "../../stacks/config";
+import { ConfigError } from "../../components/config";
 import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
 import { StackOutputs } from "../../stacks/program";

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { CONFIG_KEYS } from "../../stacks/config";
+import { CONFIG_KEYS } from "../../components/config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
 

@@ -4,17 +4,17 @@
  * `organizations[1].apps[0].access: expected one of "owner" | "readwrite" | "readonly"`.
  */
 import { z } from "zod";
-import { ENV_NAME_MAX, ENV_NAME_PATTERN, NAME_PATTERN, NamedOrganization, derivedNameProblems, rdsReservedRoleProblem } from "../components/naming";
+import { ENV_NAME_MAX, ENV_NAME_PATTERN, NAME_PATTERN, NamedOrganization, derivedNameProblems, rdsReservedRoleProblem } from "../naming";
 import { pemBundleProblems, readPemFile, runTime } from "./certificateBundle";
-import { VAULT_TOKEN_MAX_TTL } from "../components/vault/vaultPolicies";
-import { rotationEveryProblem } from "../components/rotation";
-import { parseRfc3339 } from "../components/clock";
-import { AccessPolicy } from "../components/accessRequests";
+import { VAULT_TOKEN_MAX_TTL } from "../vault/vaultPolicies";
+import { rotationEveryProblem } from "../rotation";
+import { parseRfc3339 } from "../clock";
+import { AccessPolicy } from "../accessRequests";
 import { accessPolicyOf, accessPolicySchema, accessRequestProblems, accessRequestSchema } from "./accessRequestConfig";
 
 /** Why a dynamic lease cannot outlive a day. */
 const TTL_LIMIT = `seconds; Vault revokes a lease when the login token that created it expires, and the apps' tokens live at most ${VAULT_TOKEN_MAX_TTL} s`;
-import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, CredentialSource, DeliveryMode, AppSpec, OrganizationSpec } from "../components/types";
+import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, CredentialSource, DeliveryMode, AppSpec, OrganizationSpec } from "../types";
 
 export { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES };
 export type { AccessLevel, CredentialSource, DeliveryMode };

@@ -3,7 +3,7 @@
  * certificate of a bundle must be an X.509 certificate Node can read, valid now, and a CA where a CA is
  * required. A text that merely contains a `BEGIN CERTIFICATE` header is not a certificate.
  */
-import { currentTime } from "../components/clock";
+import { currentTime } from "../clock";
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";

@@ -1,15 +1,15 @@
 /**
  * The config of access requests: `postgres-access:accessPolicy` and `organizations[].accessRequests[]`
- * (schemas imported by stacks/config.ts), and the checks that span fields or depend on the current time.
+ * (schemas imported by components/config/stackConfig.ts), and the checks that span fields or depend on the current time.
  */
 import { z } from "zod";
-import { parseDuration } from "../components/duration";
-import { NAME_PATTERN, appNames, organizationNames, vaultAdminRoleName } from "../components/naming";
-import { parseRfc3339 } from "../components/clock";
+import { parseDuration } from "../duration";
+import { NAME_PATTERN, appNames, organizationNames, vaultAdminRoleName } from "../naming";
+import { parseRfc3339 } from "../clock";
 import {
     ACCESS_REQUEST_CREDENTIALS, ACCESS_REQUEST_LEVELS, AccessPolicy, DEFAULT_ACCESS_POLICY, accessRequestNames, accessRequestState,
     formatDuration, selfIdentities,
-} from "../components/accessRequests";
+} from "../accessRequests";
 
 const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(" | ");
 

@@ -1,6 +1,6 @@
 /** What the stack program needs to know about access requests beyond one organization. */
-import { OrganizationSpec } from "../components/types";
-import { AccessRequestLevel, accessRequestNames } from "../components/accessRequests";
+import { OrganizationSpec } from "../types";
+import { AccessRequestLevel, accessRequestNames } from "../accessRequests";
 
 /**
  * An organization's vault-dynamic requests (any state) with their Vault role and group: the organization's
