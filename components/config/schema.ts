@@ -28,7 +28,7 @@ export const POSTGRES_VERSIONS = ["15", "16", "17", "18"] as const;
 export const UPGRADE_SOURCE_VERSIONS = ["14", "15", "16", "17"] as const;
 /**
  * `database.phase`: `server` creates only the server (first run of a stack whose admin endpoint is a tunnel to
- * the server it creates, README "First pulumi up of an RDS stack"); `full` (default) creates everything.
+ * the server it creates, docs/operations.md "First `pulumi up` of an RDS stack"); `full` (default) creates everything.
  */
 export const DEPLOYMENT_PHASES = ["full", "server"] as const;
 
@@ -106,8 +106,8 @@ const statefulsetSchema = z.strictObject({
     /** PostgreSQL max_connections. */
     maxConnections: positiveInt("connections", 10, 10000).default(200),
     /**
-     * Set only while following the major upgrade procedure (README "Major version upgrades of the in-cluster
-     * server"): the major the data was written by. Without it a change of database.version is refused.
+     * Set only while following the major upgrade procedure (docs/operations.md "Major version upgrades of the
+     * in-cluster server"): the major the data was written by. Without it a change of database.version is refused.
      */
     upgradeFrom: oneOf(UPGRADE_SOURCE_VERSIONS).optional(),
 });
@@ -205,7 +205,7 @@ const awsSchema = z.strictObject({
     /**
      * Days a removed app's secret stays recoverable: 0 (default) deletes it at once, so the app can be added
      * back at once (Secrets Manager refuses a new secret with the name of one pending deletion); 7-30 keeps
-     * it recoverable, and re-adding the app within the window needs the steps in README.
+     * it recoverable, and re-adding the app within the window needs the steps in docs/operations.md "Removing and re-adding a `secretsmanager` app".
      */
     secretRecoveryWindowDays: z
         .number({ error: "expected a whole number of days: 0 (delete at once) or 7-30" })
@@ -216,7 +216,7 @@ const awsSchema = z.strictObject({
     permissionsBoundaryArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/\S+$/, { error: "expected an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary" }).optional(),
 });
 
-/** `apps[].rotation`: alternating logins rotated on a schedule (README "Scheduled rotation"). */
+/** `apps[].rotation`: alternating logins rotated on a schedule (docs/delivery.md "Scheduled rotation"). */
 const rotationSchema = z.strictObject({
     every: z.string({ error: "expected a duration such as \"30d\" or \"12h\"" }).superRefine((v, ctx) => {
         const problem = rotationEveryProblem(v);
@@ -301,7 +301,7 @@ const organizationSchema = z.strictObject({
     apps: z.array(appSchema, { error: "expected a list of apps" }).min(1, { error: "expected at least one app (or leave apps out for one app named after the organization)" }).optional(),
     /** Re-adding a removed organization: adopt its kept database, owner role and namespace. */
     adoptExisting: z.boolean({ error: "expected true (re-adding a removed organization: adopt its kept database, owner role and namespace) or false" }).default(false),
-    /** Time-bound access for ServiceAccounts of the organization, issued only while approved (README "Access requests"). */
+    /** Time-bound access for ServiceAccounts of the organization, issued only while approved (docs/delivery.md "Access requests"). */
     accessRequests: z.array(accessRequestSchema, { error: "expected a list of access requests" }).optional(),
 });
 
