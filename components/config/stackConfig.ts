@@ -367,7 +367,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
     return out || "(root)";
 }
 
-function zodProblems(error: z.ZodError): ConfigProblem[] {
+export function zodProblems(error: z.ZodError): ConfigProblem[] {
     return error.issues.map((issue) => {
         if (issue.code === "unrecognized_keys") {
             return { path: formatPath(issue.path), message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}` };
@@ -636,22 +636,27 @@ export function parseStackConfig(raw: unknown, env: string, options: ParseOption
         database: { ...data.database, rds },
         aws: data.aws,
         vault: data.vault ? { ...data.vault, mount: data.vault.mount ?? `database-${env}` } : undefined,
-        organizations: data.organizations.map((org) => ({
-            name: org.name,
-            connectionLimit: org.connectionLimit,
-            quota: org.quota,
-            adoptExisting: org.adoptExisting,
-            accessRequests: org.accessRequests ?? [],
-            apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
-                const parsedApp = org.apps ? app : appSchema.parse(app);
-                return {
-                    ...parsedApp,
-                    delivery: parsedApp.delivery ?? DELIVERY_FOR_CREDENTIALS[parsedApp.credentials][0],
-                    isDefaultApp: org.apps === undefined,
-                };
-            }),
-        })),
+        organizations: data.organizations.map(organizationConfigOf),
         accessPolicy: accessPolicyOf(data.accessPolicy),
+    };
+}
+
+/** One parsed organization with its defaults applied (the default app when `apps` is absent). */
+export function organizationConfigOf(org: z.infer<typeof organizationSchema>): OrganizationConfig {
+    return {
+        name: org.name,
+        connectionLimit: org.connectionLimit,
+        quota: org.quota,
+        adoptExisting: org.adoptExisting,
+        accessRequests: org.accessRequests ?? [],
+        apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
+            const parsedApp = org.apps ? app : appSchema.parse(app);
+            return {
+                ...parsedApp,
+                delivery: parsedApp.delivery ?? DELIVERY_FOR_CREDENTIALS[parsedApp.credentials][0],
+                isDefaultApp: org.apps === undefined,
+            };
+        }),
     };
 }
 
