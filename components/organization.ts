@@ -56,6 +56,14 @@ function dependencies(opts: pulumi.ComponentResourceOptions | undefined): pulumi
     return Array.isArray(deps) ? deps : [deps as pulumi.Input<pulumi.Resource>];
 }
 
+/** What an `Organization` built, for TypeScript callers (kept beside the component: its fields would be outputs). */
+interface Built {
+    name: string;
+    apps: AppAccess[];
+    accessRequests: AccessRequestAccess[];
+}
+const built = new WeakMap<object, Built>();
+
 /**
  * One organization end to end: its namespace bundle, its own postgresql provider on its database, its
  * database with group roles, its Vault connection and its KMS key when its apps need them, and for every
@@ -67,19 +75,28 @@ export class Organization extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     /** The organization's database name. */
     public readonly database: pulumi.Output<string>;
-    /** The organization's name. */
-    public readonly organizationName: string;
+    /** The organization's name (TypeScript callers). */
+    public get organizationName(): string {
+        return built.get(this)!.name;
+    }
+
     /** Per app: what it gets (TypeScript callers). */
-    public readonly apps!: AppAccess[];
+    public get apps(): AppAccess[] {
+        return built.get(this)!.apps;
+    }
+
     /** Per access request approved at this run's time: what it gets (the others get nothing; TypeScript callers). */
-    public readonly accessRequests!: AccessRequestAccess[];
+    public get accessRequests(): AccessRequestAccess[] {
+        return built.get(this)!.accessRequests;
+    }
 
     constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
         const now = currentTime();
         // Validation first: a ConfigError (every problem, with its path) before anything is registered.
         const { organization: org, accessPolicy } = parseOrganizationArgs(args, now);
         super("postgres-access:index:Organization", name, {}, opts);
-        this.organizationName = org.name;
+        const components: Built = { name: org.name, apps: [], accessRequests: [] };
+        built.set(this, components);
         const { env, connection } = args;
         const names = organizationNames(org.name);
         const apps = org.apps.map((app) => ({ app, names: appNames(org.name, app.name, env, app.isDefaultApp) }));
@@ -89,7 +106,7 @@ export class Organization extends pulumi.ComponentResource {
         const adminProvider = this.getProvider("postgresql::") as postgresql.Provider | undefined;
         // The same admin on the organization's own database (its logins and group roles use it).
         const ownProvider = organizationPostgresProvider(env, connection, org.name, { parent: this, aliases: formerlyParentsChild(parent) });
-        const namespaceBundle = this.namespaceBundle(name, org, names, apps.map((a) => a.names), approved, connection, env);
+        const namespaceBundle = this.namespaceBundle(name, org, names, apps.map((a) => a.names), approved, connection);
 
         const database = new OrganizationDatabase(`${name}-database`, {
             names,
@@ -142,7 +159,7 @@ export class Organization extends pulumi.ComponentResource {
             }, { parent: this })
             : undefined;
 
-        this.apps = apps.map(({ app, names: appNames }) => new AppAccess(`${name}-${app.name}`, {
+        components.apps = apps.map(({ app, names: appNames }) => new AppAccess(`${name}-${app.name}`, {
             env,
             organization: org,
             app,
@@ -154,7 +171,7 @@ export class Organization extends pulumi.ComponentResource {
             secretsKeyArn: secretsKey?.keyArn,
         }, own));
 
-        this.accessRequests = approved.map(({ request, names: requestNames }) => new AccessRequestAccess(`${name}-request-${request.name}`, {
+        components.accessRequests = approved.map(({ request, names: requestNames }) => new AccessRequestAccess(`${name}-request-${request.name}`, {
             env,
             organization: org,
             request,
@@ -176,7 +193,7 @@ export class Organization extends pulumi.ComponentResource {
      * The namespace with one ServiceAccount per app (its IRSA role for secretsmanager apps) and one per
      * access request's requester that is no app's (the role of its approved secretsmanager request).
      */
-    private namespaceBundle(name: string, org: OrganizationSpec, names: OrganizationNames, apps: AppNames[], approved: { request: { credentials: string; serviceAccount: string }; names: AccessRequestNames }[], connection: PlatformConnection, env: string): OrganizationNamespace {
+    private namespaceBundle(name: string, org: OrganizationSpec, names: OrganizationNames, apps: AppNames[], approved: { request: { credentials: string; serviceAccount: string }; names: AccessRequestNames }[], connection: PlatformConnection): OrganizationNamespace {
         const aws = connection.aws;
         // An approved secretsmanager request's IRSA role, on its ServiceAccount (one per account: config check).
         const requestRole = (serviceAccount: string) => {
@@ -204,6 +221,5 @@ export class Organization extends pulumi.ComponentResource {
             extraEgress: org.apps.some((a) => a.delivery === "vault-agent") ? connection.vault?.egress : undefined,
             adoptExisting: org.adoptExisting,
         }, { parent: this });
-        void env;
     }
 }

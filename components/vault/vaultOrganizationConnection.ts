@@ -6,6 +6,7 @@ import { DatabaseServerConnection } from "../platformConnection";
 import { databaseUrl } from "../connectionInfo";
 import { rootRotationStatements } from "./postgresStatements";
 import { scramVerifierOf } from "../postgres/appLogin";
+import { NO_ELEVATED_ATTRIBUTES } from "../postgres/roleAttributes";
 
 export interface VaultOrganizationConnectionArgs {
     /** The organization. */
@@ -81,12 +82,10 @@ export class VaultOrganizationConnection extends pulumi.ComponentResource {
         this.adminLogin = new postgresql.Role(`${name}-admin`, {
             name: args.adminRole,
             login: true,
-            createRole: true,
             inherit: false,
-            superuser: false,
-            createDatabase: false,
-            replication: false,
-            bypassRowLevelSecurity: false,
+            ...NO_ELEVATED_ATTRIBUTES,
+            // its one elevated attribute: it creates and rotates the organization's Vault users
+            createRole: true,
             connectionLimit: 10,
             passwordWo: scramVerifierOf(`${name}-admin`, secretPassword, this),
             passwordWoVersion: "1",
