@@ -55,7 +55,7 @@ describe("validation before the first child", () => {
     it("Organization: every problem of its args with its path, nothing registered, not even the component", async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { Organization } = require("../../components/organization") as typeof import("../../components/organization");
-        const connection = {
+        const connection: import("../../components/platformConnection").PlatformConnection = {
             database: {
                 engine: "rds", majorVersion: "18", tls: "verify-full", host: "db", port: 5432, adminUsername: "pgadmin",
                 adminPassword: "pw", adminIsSuperuser: false, caCertPem: "", egress: { cidrBlocks: ["10.0.1.0/24"] },
