@@ -5,6 +5,9 @@
  *   of `organizations` organizations; with `record`, writes the custom resources it registered there.
  * - `baseline`: replays a `record` file: the same resources with the same inputs (secrets as secrets),
  *   each a plain `new pulumi.CustomResource(type, name, inputs)`, no components, no parents, no options.
+ * - `sdk`: replays it through each resource's provider SDK class (bench/providerClasses.ts), no components,
+ *   no parents, no options of our own: what any program registering these resources pays. It checks that
+ *   every registration reached the monitor with the inputs the program sent (`mismatches`).
  * With `sourcePositions: false` the SDK's per-registration stack capture is skipped, to show its cost (a
  * measurement switch only: the SDK has no setting for it).
  */
@@ -12,7 +15,7 @@ import * as fs from "fs";
 import { performance } from "perf_hooks";
 
 export interface MeasureRequest {
-    mode: "program" | "baseline";
+    mode: "program" | "baseline" | "sdk";
     organizations: number;
     record?: string;
     sourcePositions?: boolean;
@@ -37,6 +40,8 @@ export interface Measurement {
     evalMs: number;
     /** The process's peak resident set, MB (getrusage maxrss). */
     peakRssMb: number;
+    /** Replays: registrations whose type, name or inputs differ from the program's (must be 0). */
+    mismatches?: number;
 }
 
 interface RecordedRegistration {
@@ -82,9 +87,19 @@ async function main(): Promise<void> {
         const replay = recorded.map((r) => ({ type: r.type, name: r.name, inputs: revive(r.rawInputs) as Record<string, unknown> }));
         // CustomResource is abstract in the typings only: any type token can be registered through it
         const Plain = pulumi.CustomResource as unknown as new (type: string, name: string, inputs: Record<string, unknown>) => unknown;
-        evaluate = () => {
-            for (const r of replay) new Plain(r.type, r.name, r.inputs);
-        };
+        if (request.mode === "baseline") {
+            evaluate = () => {
+                for (const r of replay) new Plain(r.type, r.name, r.inputs);
+            };
+        } else {
+            // classes (and their modules) resolved before the clock starts, as the program's are at load
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { providerClass } = require("./providerClasses") as typeof import("./providerClasses");
+            const classes = new Map(replay.map((r) => [r.type, providerClass(r.type)]));
+            evaluate = () => {
+                for (const r of replay) classes.get(r.type)!(r.name, r.inputs);
+            };
+        }
     }
     // as the entry point (stacks/index.ts) does; the baseline gets the same process setting
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -94,9 +109,15 @@ async function main(): Promise<void> {
     const start = performance.now();
     const run = await runner.runPulumi(evaluate, { stack: "bench", config });
     const evalMs = performance.now() - start;
+    const registered = () => run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, rawInputs: r.rawInputs }));
+    let mismatches: number | undefined;
     if (request.mode === "program" && request.record) {
-        const custom = run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, rawInputs: r.rawInputs }));
-        fs.writeFileSync(request.record, JSON.stringify(custom));
+        fs.writeFileSync(request.record, JSON.stringify(registered()));
+    } else if (request.mode !== "program") {
+        const key = (r: RecordedRegistration) => `${r.type}::${r.name}`;
+        const sent = new Map(registered().map((r) => [key(r), JSON.stringify(r.rawInputs)]));
+        const expected = JSON.parse(fs.readFileSync(request.record!, "utf8")) as RecordedRegistration[];
+        mismatches = Math.abs(sent.size - expected.length) + expected.filter((r) => sent.get(key(r)) !== JSON.stringify(r.rawInputs)).length;
     }
     const invokes: Record<string, number> = {};
     for (const call of run.calls) invokes[call.token] = (invokes[call.token] ?? 0) + 1;
@@ -112,6 +133,7 @@ async function main(): Promise<void> {
         loadMs,
         evalMs,
         peakRssMb: process.resourceUsage().maxRSS / 1024,
+        ...(mismatches !== undefined ? { mismatches } : {}),
     };
     process.stdout.write(JSON.stringify(measurement) + "\n");
 }

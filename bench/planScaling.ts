@@ -3,12 +3,16 @@
  * the mock runner against the SDK floor, for fleets of N organizations (3 apps each, every access level,
  * credential source and delivery mode; bench/fleet.ts). For each N, in its own child process each:
  * 1. the program (records the custom resources it registered),
- * 2. the baseline: the same resources with the same inputs as plain `pulumi.CustomResource`s.
- * Reports registrations, time per registration, peak RSS, program/baseline ratios and growth between
+ * 2. the SDK floor: the same resources with the same inputs, each through its provider SDK class
+ *    (`new postgresql.Role(...)`), no components: what any program registering them pays; the
+ *    component layer's cost is the program's over this;
+ * 3. the registration floor: the same as plain `pulumi.CustomResource`s (no provider classes).
+ * Both replays check they registered exactly what the program did (type, name, inputs).
+ * Reports registrations, time per registration, peak RSS, program/floor ratios and growth between
  * sizes; `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the
  * SDK's per-registration source positions, and with node's default stack trace limit instead of the
  * program's (stacks/stackTraces.ts), for the program at N organizations. `--stack-trace-limit F` runs the
- * table with `Error.stackTraceLimit = F` in both program and baseline (10: as before that setting).
+ * table with `Error.stackTraceLimit = F` in the program and both floors (10: as before that setting).
  * Printed as Markdown (docs/operations.md "Performance and large stacks" keeps the latest). The machine is shared: compare ratios from one run.
  *
  * Runtimes: `js` (default, what `pulumi up` runs: Pulumi.yaml `main: dist/stacks/index.js`) transpiles
@@ -84,23 +88,27 @@ async function main(): Promise<void> {
     const loadBefore = load();
     buildJavaScript();
     const record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "registrations.json");
-    const rows: Array<{ program: Measurement; baseline: Measurement }> = [];
+    const rows: Array<{ program: Measurement; sdk: Measurement; baseline: Measurement }> = [];
     console.log(`Runtime ${runtime}, node ${process.version}, ${os.cpus().length} CPUs, Error.stackTraceLimit ${stackTraceLimit ?? "as the program sets it (0)"}; load average (1/5/15 min) ${loadBefore} at the start.\n`);
-    console.log("| orgs | registrations (resources + components) | program s | baseline s | µs/registration program / baseline | time ratio | peak RSS MB program / baseline | memory ratio | invokes | deepest resource |");
-    console.log("|---:|---|---:|---:|---|---:|---|---:|---:|---:|");
+    console.log("| orgs | registrations (resources + components) | program s | SDK floor s | plain floor s | time ratio to SDK / plain | peak RSS MB program / SDK / plain | memory ratio to SDK / plain | invokes | deepest resource |");
+    console.log("|---:|---|---:|---:|---:|---|---|---|---:|---:|");
     for (const organizations of sizes) {
         const p = measure(runtime, { mode: "program", organizations, record, stackTraceLimit });
+        const k = measure(runtime, { mode: "sdk", organizations, record, stackTraceLimit });
         const b = measure(runtime, { mode: "baseline", organizations, record, stackTraceLimit });
-        rows.push({ program: p, baseline: b });
+        for (const replay of [k, b]) {
+            if (replay.mismatches !== 0) throw new Error(`bench: the ${replay.mode} replay registered ${replay.mismatches} resources differently from the program`);
+        }
+        rows.push({ program: p, sdk: k, baseline: b });
         const invokes = Object.values(p.invokes).reduce((a, n) => a + n, 0);
-        console.log(`| ${p.organizations} | ${p.registrations} (${p.resources} + ${p.components}) | ${s(p.evalMs)} | ${s(b.evalMs)} | ${perRegistration(p)} / ${perRegistration(b)} | ${ratio(p.evalMs, b.evalMs)} | ${p.peakRssMb.toFixed(0)} / ${b.peakRssMb.toFixed(0)} | ${ratio(p.peakRssMb, b.peakRssMb)} | ${invokes} | ${p.maxDepth} levels |`);
+        console.log(`| ${p.organizations} | ${p.registrations} (${p.resources} + ${p.components}) | ${s(p.evalMs)} | ${s(k.evalMs)} | ${s(b.evalMs)} | ${ratio(p.evalMs, k.evalMs)} / ${ratio(p.evalMs, b.evalMs)} | ${p.peakRssMb.toFixed(0)} / ${k.peakRssMb.toFixed(0)} / ${b.peakRssMb.toFixed(0)} | ${ratio(p.peakRssMb, k.peakRssMb)} / ${ratio(p.peakRssMb, b.peakRssMb)} | ${invokes} | ${p.maxDepth} levels |`);
     }
     console.log(`\nLoad average at the end: ${load()}.`);
     for (let i = 1; i < rows.length; i++) {
         const [a, b] = [rows[i - 1], rows[i]];
         const factor = b.program.organizations / a.program.organizations;
-        const marginal = (b.program.evalMs - a.program.evalMs) / (b.baseline.evalMs - a.baseline.evalMs);
-        console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×): program time ${ratio(b.program.evalMs, a.program.evalMs)}×, baseline time ${ratio(b.baseline.evalMs, a.baseline.evalMs)}×, program peak RSS ${ratio(b.program.peakRssMb, a.program.peakRssMb)}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×; time per added registration, program/baseline ${marginal.toFixed(2)}.`);
+        const marginal = (b.program.evalMs - a.program.evalMs) / (b.sdk.evalMs - a.sdk.evalMs);
+        console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×): program time ${ratio(b.program.evalMs, a.program.evalMs)}×, SDK floor ${ratio(b.sdk.evalMs, a.sdk.evalMs)}×, plain floor ${ratio(b.baseline.evalMs, a.baseline.evalMs)}×, program peak RSS ${ratio(b.program.peakRssMb, a.program.peakRssMb)}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×; time per added registration, program/SDK floor ${marginal.toFixed(2)}.`);
     }
     const invokeCounts = rows.map((r) => Object.values(r.program.invokes).reduce((a, n) => a + n, 0));
     console.log(`\nProvider invokes per run: ${invokeCounts.join(", ")} (${new Set(invokeCounts).size === 1 ? "the same at every size: none per organization" : "they grow with the organizations"}).`);

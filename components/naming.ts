@@ -198,6 +198,19 @@ export interface AppNames {
  *   Secrets Manager secret then uses the seed's `{org}-{env}-database-credentials` pattern.
  */
 export function appNames(org: string, app: string, env: string, isDefaultApp: boolean): AppNames {
+    // derived once per app and run (the components ask for an app's names at every level)
+    const key = `${org}\n${app}\n${env}\n${isDefaultApp}`;
+    let names = appNamesCache.get(key);
+    if (!names) {
+        names = Object.freeze(deriveAppNames(org, app, env, isDefaultApp));
+        appNamesCache.set(key, names);
+    }
+    return names;
+}
+
+const appNamesCache = new Map<string, AppNames>();
+
+function deriveAppNames(org: string, app: string, env: string, isDefaultApp: boolean): AppNames {
     const sep = SHARED_NAME_SEPARATOR;
     const sm = isDefaultApp ? `${org}-${env}-database-credentials` : `${org}${sep}${env}${sep}${app}${sep}database-credentials`;
     if (!SECRETS_MANAGER_NAME.test(sm) || sm.length > SECRETS_MANAGER_NAME_MAX) {

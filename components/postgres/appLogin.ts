@@ -3,7 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import { NO_ELEVATED_ATTRIBUTES } from "./roleAttributes";
 import * as random from "@pulumi/random";
 import { AccessLevel } from "../types";
-import { SCRAM_SALT_BYTES, scramSha256Verifier } from "./scramVerifier";
+import { SCRAM_SALT_BYTES, scramSha256VerifierAsync } from "./scramVerifier";
 
 export interface AppLoginArgs {
     /** PostgreSQL role name of the login. */
@@ -49,14 +49,15 @@ export function loginRoleSettings(args: AppLoginArgs): postgresql.RoleArgs {
  * itself; PostgreSQL stores a verifier as-is and the login authenticates with the plaintext. The salt is a
  * `RandomBytes` child `<name>-scram-salt` (random, kept in state, never derived from the password), so the
  * verifier is stable across runs and refreshes; it is generated anew whenever the password changes
- * (`keepers`), e.g. after `pulumi up --replace` of the RandomPassword.
+ * (`keepers`), e.g. after `pulumi up --replace` of the RandomPassword. The PBKDF2 rounds run on the thread
+ * pool (`scramSha256VerifierAsync`), beside the registrations on the main thread.
  */
 export function scramVerifierOf(name: string, password: pulumi.Output<string>, parent: pulumi.Resource): pulumi.Output<string> {
     const salt = new random.RandomBytes(`${name}-scram-salt`, {
         length: SCRAM_SALT_BYTES,
         keepers: { password: pulumi.secret(password) },
     }, { parent, additionalSecretOutputs: ["keepers", "base64", "hex"] });
-    return pulumi.secret(pulumi.all([password, salt.base64]).apply(([plain, salt64]) => scramSha256Verifier(plain, Buffer.from(salt64, "base64"))));
+    return pulumi.secret(pulumi.all([password, salt.base64]).apply(([plain, salt64]) => scramSha256VerifierAsync(plain, Buffer.from(salt64, "base64"))));
 }
 
 /**

@@ -5,7 +5,7 @@
  * get its password without the password itself ever appearing in a SQL statement (which `log_statement`
  * or a failed statement would write to the server log).
  */
-import { createHash, createHmac, pbkdf2Sync } from "crypto";
+import { createHash, createHmac, pbkdf2, pbkdf2Sync } from "crypto";
 
 /** PostgreSQL's default iteration count (`scram_iterations`, 16+; fixed at 4096 before). */
 export const SCRAM_ITERATIONS = 4096;
@@ -23,11 +23,33 @@ const VERIFIER = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]{4
  * each verifier expensive to attack on its own.
  */
 export function scramSha256Verifier(password: string, salt: Buffer, iterations: number = SCRAM_ITERATIONS): string {
-    if (password.length === 0) throw new Error("scramSha256Verifier: the password is empty");
-    if (!/^[\x20-\x7e]+$/.test(password)) throw new Error("scramSha256Verifier: the password must be printable ASCII (PostgreSQL would SASLprep-normalize anything else)");
-    if (salt.length === 0) throw new Error("scramSha256Verifier: the salt is empty");
-    if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`scramSha256Verifier: iterations must be a positive integer, got ${iterations}`);
-    const saltedPassword = pbkdf2Sync(Buffer.from(password, "ascii"), salt, iterations, 32, "sha256");
+    checkScramInputs("scramSha256Verifier", password, salt, iterations);
+    return verifierFromSaltedPassword(pbkdf2Sync(Buffer.from(password, "ascii"), salt, iterations, 32, "sha256"), salt, iterations);
+}
+
+/**
+ * `scramSha256Verifier` with the PBKDF2 rounds run on libuv's thread pool instead of the calling thread
+ * (what the components use: a stack computes one per login, and the main thread meanwhile registers
+ * resources). Same inputs, same checks, same result.
+ */
+export function scramSha256VerifierAsync(password: string, salt: Buffer, iterations: number = SCRAM_ITERATIONS): Promise<string> {
+    checkScramInputs("scramSha256VerifierAsync", password, salt, iterations);
+    return new Promise((resolve, reject) => {
+        pbkdf2(Buffer.from(password, "ascii"), salt, iterations, 32, "sha256", (err, saltedPassword) => {
+            if (err) reject(err);
+            else resolve(verifierFromSaltedPassword(saltedPassword, salt, iterations));
+        });
+    });
+}
+
+function checkScramInputs(fn: string, password: string, salt: Buffer, iterations: number): void {
+    if (password.length === 0) throw new Error(`${fn}: the password is empty`);
+    if (!/^[\x20-\x7e]+$/.test(password)) throw new Error(`${fn}: the password must be printable ASCII (PostgreSQL would SASLprep-normalize anything else)`);
+    if (salt.length === 0) throw new Error(`${fn}: the salt is empty`);
+    if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`${fn}: iterations must be a positive integer, got ${iterations}`);
+}
+
+function verifierFromSaltedPassword(saltedPassword: Buffer, salt: Buffer, iterations: number): string {
     const clientKey = createHmac("sha256", saltedPassword).update("Client Key").digest();
     const storedKey = createHash("sha256").update(clientKey).digest();
     const serverKey = createHmac("sha256", saltedPassword).update("Server Key").digest();

@@ -5,7 +5,7 @@
  * repeats the comparison live on PostgreSQL 15 and 17 with random passwords.)
  */
 import * as assert from "assert";
-import { isScramSha256Verifier, scramParameters, scramSha256Verifier } from "../../components/postgres/scramVerifier";
+import { isScramSha256Verifier, scramParameters, scramSha256Verifier, scramSha256VerifierAsync } from "../../components/postgres/scramVerifier";
 
 /** [server, password, pg_authid.rolpassword] as PostgreSQL stored them. */
 const SERVER_VECTORS: [string, string, string][] = [
@@ -44,6 +44,18 @@ describe("scramSha256Verifier", () => {
         assert.throws(() => scramSha256Verifier("pencil", Buffer.alloc(0)), /salt is empty/);
         assert.throws(() => scramSha256Verifier("pencil", salt, 0), /iterations/);
         assert.throws(() => scramSha256Verifier("pencil", salt, 1.5), /iterations/);
+    });
+
+    it("the thread-pool variant the components use gives exactly what the servers stored, and refuses the same inputs", async () => {
+        for (const [, password, stored] of SERVER_VECTORS) {
+            const { salt, iterations } = scramParameters(stored);
+            assert.strictEqual(await scramSha256VerifierAsync(password, salt, iterations), stored);
+        }
+        const salt = Buffer.alloc(16, 1);
+        assert.throws(() => scramSha256VerifierAsync("", salt), /empty/);
+        assert.throws(() => scramSha256VerifierAsync("päss", salt), /printable ASCII/);
+        assert.throws(() => scramSha256VerifierAsync("pencil", Buffer.alloc(0)), /salt is empty/);
+        assert.throws(() => scramSha256VerifierAsync("pencil", salt, 0), /iterations/);
     });
 
     it("recognizes verifiers and nothing else", () => {
