@@ -4,7 +4,7 @@
  * applies. In-cluster server (`statefulset`); the apps' delivery is what differs per organization.
  */
 
-/** Every (credentials, delivery) pair the config accepts (components/config/stackConfig.ts DELIVERY_FOR_CREDENTIALS). */
+/** Every (credentials, delivery) pair the config accepts (components/config/rules.ts DELIVERY_FOR_CREDENTIALS). */
 export const DELIVERIES: ReadonlyArray<{ credentials: string; delivery: string }> = [
     { credentials: "kubernetes", delivery: "secret" },
     { credentials: "secretsmanager", delivery: "csi" },

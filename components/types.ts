@@ -81,7 +81,7 @@ export interface AppSpec {
     /** delivery vault-agent: gid the agent runs as (default runAsUser). */
     runAsGroup?: number;
     /**
-     * kubernetes / secretsmanager: scheduled rotation over two alternating logins (README "Scheduled
+     * kubernetes / secretsmanager: scheduled rotation over two alternating logins (docs/delivery.md "Scheduled
      * rotation"); absent = one login whose password changes only on `pulumi up --replace`.
      */
     rotation?: RotationSpec;

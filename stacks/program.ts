@@ -65,7 +65,8 @@ export function createStack(): StackOutputs {
  * The stack exports: per organization and app, names and how to connect; app credentials as secrets.
  * The server's admin (or RDS master) password is never exported: apps never get the admin login, and
  * `pulumi stack output --show-secrets` rights must not grant it. Operators read it where the server keeps
- * it (README "The admin login").
+ * it (docs/architecture.md: the Secret `postgres-admin` of the in-cluster server, the RDS master password in
+ * the stack's state).
  */
 export function stackExports(outputs: StackOutputs): Record<string, unknown> {
     return {

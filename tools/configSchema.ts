@@ -1,6 +1,6 @@
 /**
  * JSON Schema of a stack file (`Pulumi.<stack>.yaml`), generated from the zod schema that validates the
- * config (`components/config/stackConfig.ts`), so editors with yaml-language-server complete and check the
+ * config (`components/config/schema.ts`), so editors with yaml-language-server complete and check the
  * `postgres-access:*` keys. `npm run config-schema` writes it to `schema/stack-config.schema.json`.
  *
  * The JSON Schema covers what one field says about itself (types, enums, patterns, ranges, defaults,
@@ -40,7 +40,7 @@ export function stackFileSchema(): JsonSchema {
     return {
         $schema: "http://json-schema.org/draft-07/schema#",
         title: `${PROJECT} stack file`,
-        description: `A Pulumi.<stack>.yaml of the ${PROJECT} project. Generated from components/config/stackConfig.ts by \`npm run config-schema\`; do not edit.`,
+        description: `A Pulumi.<stack>.yaml of the ${PROJECT} project. Generated from components/config/schema.ts by \`npm run config-schema\`; do not edit.`,
         type: "object",
         properties: {
             config: {

@@ -1,63 +1,19 @@
 /**
- * The config of access requests: `postgres-access:accessPolicy` and `organizations[].accessRequests[]`
- * (schemas imported by components/config/stackConfig.ts), and the checks that span fields or depend on the current time.
+ * The rules of access requests (`postgres-access:accessPolicy` and `organizations[].accessRequests[]`, whose
+ * schemas are in `schema.ts`): the checks that span fields or depend on the current time.
  */
 import { z } from "zod";
+import { SCHEMA_DEFAULTS, accessPolicySchema } from "./schema";
+import { ConfigProblem } from "./problems";
 import { parseDuration } from "../duration";
 import { NAME_PATTERN, appNames, organizationNames, vaultAdminRoleName } from "../naming";
 import { parseRfc3339 } from "../clock";
-import {
-    ACCESS_REQUEST_CREDENTIALS, ACCESS_REQUEST_LEVELS, AccessPolicy, DEFAULT_ACCESS_POLICY, accessRequestNames, accessRequestState,
-    formatDuration, selfIdentities,
-} from "../accessRequests";
-
-const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(" | ");
-
-export const accessPolicySchema = z.strictObject({
-    /** Distinct approvals a request needs before anything is issued. */
-    requiredApprovals: z
-        .number({ error: "expected a whole number of approvals (1-10)" })
-        .int({ error: "expected a whole number of approvals (1-10)" })
-        .min(1, { error: "expected at least 1 approval: an unapproved request is never issued" })
-        .max(10, { error: "expected at most 10 approvals" })
-        .default(1),
-    /** Longest allowed span from now to a request's `expires`. */
-    maxDuration: z
-        .string({ error: "expected a duration such as \"168h\", \"7d\" or \"90m\"" })
-        .refine((v) => parseDuration(v) !== undefined, { error: "expected a duration such as \"168h\", \"7d\", \"90m\" or \"1h30m\" (units s, m, h, d)" })
-        .default("168h"),
-});
-
-const identity = z.string({ error: "expected an identity string (e.g. an e-mail address)" }).trim().min(1, { error: "expected a non-empty identity" });
-
-export const accessRequestSchema = z.strictObject({
-    name: z
-        .string({ error: "expected a string" })
-        .max(40, { error: "at most 40 characters" })
-        .regex(NAME_PATTERN, { error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit" }),
-    /** Checked in accessRequestProblems (its organization decides what is allowed). */
-    serviceAccount: z.string({ error: "expected the name of a ServiceAccount in the organization's namespace" }),
-    access: z.enum(ACCESS_REQUEST_LEVELS, { error: () => `expected one of ${list(ACCESS_REQUEST_LEVELS)} (never "owner": objects a temporary login creates would outlive its access)` }),
-    credentials: z.enum(ACCESS_REQUEST_CREDENTIALS, { error: () => `expected one of ${list(ACCESS_REQUEST_CREDENTIALS)}` }),
-    expires: z
-        .string({ error: "expected an RFC 3339 date-time such as \"2026-12-24T18:00:00Z\"" })
-        .refine((v) => parseRfc3339(v) !== undefined, { error: "expected an RFC 3339 date-time with a time zone, such as \"2026-12-24T18:00:00Z\"" }),
-    reason: z.string({ error: "expected a string" }).optional(),
-    approvedBy: z.array(identity, { error: "expected a list of approvers" }).default([]),
-    deniedBy: z.array(identity, { error: "expected a list of identities that denied" }).default([]),
-});
-
-export type AccessRequestConfig = z.infer<typeof accessRequestSchema>;
+import { AccessPolicy, accessRequestNames, accessRequestState, formatDuration, selfIdentities } from "../accessRequests";
 
 /** The policy with its defaults and `maxDuration` in seconds. */
 export function accessPolicyOf(parsed: z.infer<typeof accessPolicySchema> | undefined): AccessPolicy {
-    if (!parsed) return DEFAULT_ACCESS_POLICY;
-    return { requiredApprovals: parsed.requiredApprovals, maxDurationSeconds: parseDuration(parsed.maxDuration) ?? DEFAULT_ACCESS_POLICY.maxDurationSeconds };
-}
-
-interface Problem {
-    path: string;
-    message: string;
+    const policy = parsed ?? SCHEMA_DEFAULTS.accessPolicy;
+    return { requiredApprovals: policy.requiredApprovals, maxDurationSeconds: parseDuration(policy.maxDuration) ?? parseDuration(SCHEMA_DEFAULTS.accessPolicy.maxDuration)! };
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -67,14 +23,15 @@ interface Problem {
  * would be approved now must expire within `accessPolicy.maxDuration`; nobody approves their own request;
  * the derived names collide with nothing else the stack derives.
  */
-export function accessRequestProblems(raw: any, env: string, now: Date): Problem[] {
-    const problems: Problem[] = [];
+export function accessRequestProblems(raw: any, env: string, now: Date): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
     const add = (path: string, message: string) => problems.push({ path, message });
     if (!raw || typeof raw !== "object") return problems;
     const rawPolicy = raw.accessPolicy && typeof raw.accessPolicy === "object" ? raw.accessPolicy : {};
+    const defaults = accessPolicyOf(undefined);
     const policy: AccessPolicy = {
-        requiredApprovals: typeof rawPolicy.requiredApprovals === "number" ? rawPolicy.requiredApprovals : DEFAULT_ACCESS_POLICY.requiredApprovals,
-        maxDurationSeconds: (typeof rawPolicy.maxDuration === "string" ? parseDuration(rawPolicy.maxDuration) : undefined) ?? DEFAULT_ACCESS_POLICY.maxDurationSeconds,
+        requiredApprovals: typeof rawPolicy.requiredApprovals === "number" ? rawPolicy.requiredApprovals : defaults.requiredApprovals,
+        maxDurationSeconds: (typeof rawPolicy.maxDuration === "string" ? parseDuration(rawPolicy.maxDuration) : undefined) ?? defaults.maxDurationSeconds,
     };
     const orgs: any[] = Array.isArray(raw.organizations) ? raw.organizations : [];
     const orgNames = new Set(orgs.map((o) => o?.name).filter((n) => typeof n === "string"));
@@ -87,8 +44,8 @@ export function accessRequestProblems(raw: any, env: string, now: Date): Problem
     };
     const isName = (n: unknown): n is string => typeof n === "string" && n.length <= 40 && NAME_PATTERN.test(n);
     const appsOf = (org: any): { name: string; credentials: string; isDefaultApp: boolean }[] => Array.isArray(org?.apps)
-        ? org.apps.filter((a: any) => isName(a?.name)).map((a: any) => ({ name: a.name, credentials: a.credentials ?? "kubernetes", isDefaultApp: false }))
-        : isName(org?.name) ? [{ name: org.name, credentials: org.credentials ?? "kubernetes", isDefaultApp: true }] : [];
+        ? org.apps.filter((a: any) => isName(a?.name)).map((a: any) => ({ name: a.name, credentials: a.credentials ?? SCHEMA_DEFAULTS.app.credentials, isDefaultApp: false }))
+        : isName(org?.name) ? [{ name: org.name, credentials: org.credentials ?? SCHEMA_DEFAULTS.app.credentials, isDefaultApp: true }] : [];
     for (const org of orgs) {
         if (!isName(org?.name)) continue;
         try {

@@ -41,8 +41,8 @@ export const DATA_DIRECTORY_CHECK = "data-directory-check";
  * - PGDATA holds another major: refuse (exit 1, the reason in the container's log and termination message),
  *   unless UPGRADE_FROM names that major: then the old directory is renamed to
  *   `<PGDATA>-<old major>-before-upgrade` on the same volume (kept, never deleted) and initdb creates an
- *   empty cluster of the new major, into which the operator restores the dump (README "Major version
- *   upgrades of the in-cluster server").
+ *   empty cluster of the new major, into which the operator restores the dump (docs/operations.md "Major
+ *   version upgrades of the in-cluster server").
  * - PGDATA is empty but the volume holds another major's data directory (up to two levels below the mount):
  *   refuse unless UPGRADE_FROM names that major (initdb would otherwise start an empty server beside the
  *   data and the apps would see an empty database).

@@ -31,7 +31,7 @@ export interface StatefulSetPostgresArgs {
     version: string;
     /**
      * The major of the data directory being upgraded from, set only while following the documented upgrade
-     * procedure (README): the `data-directory-check` init container then keeps that major's data directory
+     * procedure (docs/operations.md): the `data-directory-check` init container then keeps that major's data directory
      * (renamed, on the same volume) and lets initdb create an empty cluster of `version` for the restore.
      * Without it a pod of `version` refuses to start on another major's data.
      */

@@ -16,7 +16,7 @@ export interface RotatingAppLoginArgs {
 }
 
 /**
- * An app's two alternating LOGIN roles (scheduled rotation, README "Scheduled rotation"): children
+ * An app's two alternating LOGIN roles (scheduled rotation, docs/delivery.md "Scheduled rotation"): children
  * `<name>-a` and `<name>-b`, each an AppLogin (same attributes and single group membership as a plain app
  * login; passwords only as SCRAM verifiers) whose RandomPassword keeps (`keepers.rotationPeriod`) the period
  * in which the slot last became active. So a slot's password changes only when it becomes the delivered one;
