@@ -3,7 +3,9 @@ import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import * as k8s from "@pulumi/kubernetes";
 import * as vault from "@pulumi/vault";
-import { PostgresServer, clientSslMode } from "./database/postgresServer";
+import { clientSslMode } from "./database/postgresServer";
+import { PlatformConnection } from "./platformConnection";
+import { VaultOrganizationAccess } from "./vault/vaultPlatform";
 import { ConnectionSettings } from "./connectionInfo";
 import { OrganizationSpec } from "./types";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
@@ -13,11 +15,11 @@ import { managedLabels } from "./kubernetes/organizationNamespace";
 import { databaseCaConfigMap } from "./kubernetes/databaseCaConfigMap";
 import { VAULT_AUDIENCE, vaultSecretsOperatorObjects } from "./kubernetes/vaultDelivery";
 import { AppSecretsManagerCredentials } from "./aws/appSecretsManagerCredentials";
-import { AppPlatform, POD_CA_PATH } from "./appAccess";
+import { POD_CA_PATH } from "./appAccess";
 import { VAULT_TOKEN_MAX_TTL, appPolicy, credentialsPath } from "./vault/vaultPolicies";
 import { dynamicRevocationStatements } from "./vault/postgresStatements";
 import {
-    AccessRequestNames, AccessRequestSpec, accessRequestNames, expiryTimestamp, postgresValidUntil, requestCreationStatements, requestLeaseTtls, requestRenewStatements,
+    AccessRequestNames, AccessRequestSpec, expiryTimestamp, postgresValidUntil, requestCreationStatements, requestLeaseTtls, requestRenewStatements,
 } from "./accessRequests";
 
 /** CONNECTION LIMIT of a request's login (a person's or a job's temporary access, not a service's pool). */
@@ -30,16 +32,18 @@ export interface AccessRequestAccessArgs {
     organization: OrganizationSpec;
     /** The request; only approved, unexpired requests get this component. */
     request: AccessRequestSpec;
+    /** Every name derived for the request (computed once, by the organization). */
+    names: AccessRequestNames;
     /** The current time of this run (components/clock.ts): Vault lease TTLs are capped by what is left until the expiry. */
     now: Date;
-    /** The server. */
-    server: PostgresServer;
     /** The organization's database and group roles. */
     database: OrganizationDatabase;
     /** The organization's namespace (as created). */
     namespace: pulumi.Input<string>;
-    /** Shared AWS / Vault pieces. */
-    platform: AppPlatform;
+    /** The shared platform: the server, Vault, AWS (providers come from `opts.providers`). */
+    connection: PlatformConnection;
+    /** The organization's Vault connection (vault-dynamic requests). */
+    vaultConnection?: VaultOrganizationAccess;
     /** The organization's KMS key for Secrets Manager entries (secretsmanager requests). */
     secretsKeyArn?: pulumi.Output<string>;
 }
@@ -76,9 +80,10 @@ export class AccessRequestAccess extends pulumi.ComponentResource {
 
     constructor(name: string, args: AccessRequestAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:AccessRequestAccess", name, {}, opts);
-        const { request, organization, server, database } = args;
+        const { request, organization, database } = args;
+        const server = args.connection.database;
         this.requestName = request.name;
-        this.names = accessRequestNames(organization.name, request.name, args.env);
+        this.names = args.names;
         this.expires = expiryTimestamp(request.expires);
         const groupRole = database.groupRoles[request.access];
         const labels = { "app.kubernetes.io/name": request.serviceAccount, "postgres-access/access-request": request.name };
@@ -136,7 +141,7 @@ export class AccessRequestAccess extends pulumi.ComponentResource {
                 break;
             }
             case "secretsmanager": {
-                if (!args.platform.aws || !args.secretsKeyArn) throw new Error(`access request ${organization.name}/${request.name}: credentials "secretsmanager" need the AWS settings`);
+                if (!args.connection.aws || !args.secretsKeyArn) throw new Error(`access request ${organization.name}/${request.name}: credentials "secretsmanager" need the AWS settings`);
                 const credentials = new AppSecretsManagerCredentials(`${name}-aws`, {
                     secretName: this.names.secretsManagerSecret,
                     roleName: this.names.iamRole,
@@ -145,18 +150,20 @@ export class AccessRequestAccess extends pulumi.ComponentResource {
                     keyArn: args.secretsKeyArn,
                     settings: this.settings,
                     password: this.password,
-                    platform: args.platform.aws,
+                    env: args.env,
+                    aws: args.connection.aws,
                     notAfter: this.expires,
                 }, { parent: this, dependsOn: this.login ? [this.login] : [] });
                 this.delivered = pulumi.all([credentials.secretArn, credentials.roleArn]).apply(([secretArn, roleArn]): Record<string, string> => ({ secretsManagerSecret: secretArn, iamRole: roleArn }));
                 break;
             }
             case "vault-dynamic": {
-                const platform = args.platform.vault;
-                if (!platform) throw new Error(`access request ${organization.name}/${request.name}: credentials "vault-dynamic" need the Vault settings`);
-                const vaultOpts = { parent: this, provider: platform.provider };
-                const connection = platform.organizationConnection(organization.name, database.privilegesReady);
-                const ttls = requestLeaseTtls(request.expires, args.now, platform.defaults.maxTtl);
+                const vaultConnection = args.connection.vault;
+                const connection = args.vaultConnection;
+                if (!vaultConnection || !connection) throw new Error(`access request ${organization.name}/${request.name}: credentials "vault-dynamic" need the Vault settings`);
+                const platform = { ...vaultConnection, mount: pulumi.output(vaultConnection.mount) };
+                const vaultOpts = { parent: this };
+                const ttls = requestLeaseTtls(request.expires, args.now, platform.maxTtl);
                 new vault.database.SecretBackendRole(`${name}-role`, {
                     backend: platform.mount,
                     name: this.names.vaultRole,

@@ -4,6 +4,7 @@
  * reviewed in a pull request). Pure logic: the state of a request at an instant, the names it derives, and
  * how each layer (PostgreSQL, IAM, Vault) is told its expiry.
  */
+import { NO_ELEVATED_ATTRIBUTES_SQL } from "./postgres/roleAttributes";
 import { SHARED_NAME_SEPARATOR, dnsSubdomain, iamRoleName, pgIdentifier, vaultName } from "./naming";
 
 /** Access levels a request may ask for: never `owner` (objects created by a temporary login would outlive it). */
@@ -156,7 +157,7 @@ export function requestCreationStatements(groupRole: string, expires: string): s
             "DO $create$",
             "BEGIN",
             "  EXECUTE pg_catalog.format(",
-            "    'CREATE ROLE %I WITH LOGIN PASSWORD %L VALID UNTIL %L NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 5 IN ROLE %I',",
+            `    'CREATE ROLE %I WITH LOGIN PASSWORD %L VALID UNTIL %L ${NO_ELEVATED_ATTRIBUTES_SQL} INHERIT CONNECTION LIMIT 5 IN ROLE %I',`,
             `    '{{name}}', '{{password}}',`,
             `    LEAST('{{expiration}}'::timestamptz, '${expiry}'::timestamptz),`,
             `    ${quoteLiteral(groupRole)});`,

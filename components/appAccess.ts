@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PostgresServer, clientSslMode } from "./database/postgresServer";
+import { ServerTlsMode, clientSslMode } from "./database/postgresServer";
 import { ConnectionSettings } from "./connectionInfo";
-import { appNames, AppNames, rotationLoginNames } from "./naming";
+import { AppNames, rotationLoginNames } from "./naming";
 import { AppSpec, OrganizationSpec } from "./types";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
 import { AppLogin } from "./postgres/appLogin";
@@ -9,27 +9,18 @@ import { RotatingAppLogin } from "./postgres/rotatingAppLogin";
 import { rotationStatus } from "./rotation";
 import { currentTime } from "./clock";
 import { DatabaseSecret } from "./kubernetes/databaseSecret";
-import { AwsAppPlatform } from "./aws/awsPlatform";
-import { VaultAppPlatform } from "./vault/vaultPlatform";
+import { VaultOrganizationAccess } from "./vault/vaultPlatform";
+import { PlatformConnection } from "./platformConnection";
 import { AppSpiffeIdentity } from "./kubernetes/appSpiffeIdentity";
 import { VaultAppCredentials } from "./vault/vaultAppCredentials";
 import { AppSecretsManagerCredentials } from "./aws/appSecretsManagerCredentials";
 import { awsSecretProviderClass, secretJsonKeys } from "./kubernetes/awsSecretProviderClass";
 import { databaseCaConfigMap } from "./kubernetes/databaseCaConfigMap";
 import { SVID_FILES, SpiffeSettings, appCertificateCommonName, spiffeId } from "./kubernetes/spiffe";
+import { spiffeSettingsOf } from "./organizationValidation";
 
 /** Where pods find the CA bundle when a delivery mode mounts it (sslrootcert). */
 export const POD_CA_PATH = "/etc/postgres-access/ca.crt";
-
-/** Shared platform pieces (AWS, Vault) the per-app delivery needs; absent when not configured. */
-export interface AppPlatform {
-    /** AWS account, region, OIDC provider (IRSA), present when `postgres-access:aws` is configured. */
-    aws?: AwsAppPlatform;
-    /** Vault database secrets engine, present when `postgres-access:vault` is configured. */
-    vault?: VaultAppPlatform;
-    /** The SPIRE installation, present when `database.tls` is `mtls`. */
-    spiffe?: SpiffeSettings;
-}
 
 export interface AppAccessArgs {
     /** Environment (stack) name. */
@@ -38,14 +29,16 @@ export interface AppAccessArgs {
     organization: OrganizationSpec;
     /** The app. */
     app: AppSpec;
-    /** The server. */
-    server: PostgresServer;
+    /** Every name derived for the app (computed once, by the organization). */
+    names: AppNames;
     /** The organization's database and group roles. */
     database: OrganizationDatabase;
     /** The organization's namespace. */
     namespace: pulumi.Input<string>;
-    /** Shared AWS / Vault pieces. */
-    platform: AppPlatform;
+    /** The shared platform: the server, Vault, AWS, SPIRE (providers come from `opts.providers`). */
+    connection: PlatformConnection;
+    /** The organization's Vault connection (vault-static / vault-dynamic apps). */
+    vaultConnection?: VaultOrganizationAccess;
     /** The organization's KMS key for Secrets Manager entries (secretsmanager apps). */
     secretsKeyArn?: pulumi.Output<string>;
     /** The run's current time (scheduled rotation); default: the clock (`currentTime`). */
@@ -70,7 +63,7 @@ export interface CertificateIdentityDescription {
 }
 
 /** How an app authenticates, in words (plan output, README, stack exports). */
-export function describeAuthentication(app: AppSpec, server: PostgresServer, identity?: CertificateIdentityDescription): string {
+export function describeAuthentication(app: AppSpec, server: { tls: ServerTlsMode }, identity?: CertificateIdentityDescription): string {
     if (server.tls === "mtls") {
         const who = identity ? `${identity.spiffeId}, CN ${identity.commonName} -> login ${identity.login} only` : "CN mapped to its login";
         return `mutual TLS: its SPIFFE X509-SVID (${who}; pg_hba \`cert map=spiffe\`, no password), written by its spiffe-helper sidecar; server verified (verify-full) against the trust bundle`;
@@ -91,12 +84,12 @@ export function describeAuthentication(app: AppSpec, server: PostgresServer, ide
 }
 
 /** What the app's delivery needs from the platform and is missing (checked before any child exists). */
-export function appAccessProblems(args: Pick<AppAccessArgs, "app" | "server" | "platform" | "secretsKeyArn">): string[] {
-    const { app, server, platform } = args;
+export function appAccessProblems(args: Pick<AppAccessArgs, "app" | "connection" | "vaultConnection" | "secretsKeyArn">): string[] {
+    const { app, connection } = args;
     const problems: string[] = [];
-    if (server.tls === "mtls" && !platform.spiffe) problems.push("tls \"mtls\" needs the SPIFFE settings");
-    if (app.credentials === "secretsmanager" && (!platform.aws || !args.secretsKeyArn)) problems.push("credentials \"secretsmanager\" need the AWS settings");
-    if (app.credentials.startsWith("vault-") && !platform.vault) problems.push(`credentials "${app.credentials}" need the Vault settings`);
+    if (connection.database.tls === "mtls" && !connection.spiffe) problems.push("tls \"mtls\" needs the SPIFFE settings");
+    if (app.credentials === "secretsmanager" && (!connection.aws || !args.secretsKeyArn)) problems.push("credentials \"secretsmanager\" need the AWS settings");
+    if (app.credentials.startsWith("vault-") && (!connection.vault || !args.vaultConnection)) problems.push(`credentials "${app.credentials}" need the Vault settings`);
     return problems;
 }
 
@@ -133,12 +126,14 @@ export class AppAccess extends pulumi.ComponentResource {
         super("postgres-access:index:AppAccess", name, {}, opts);
         const problems = appAccessProblems(args);
         if (problems.length) throw new Error(`app ${args.organization.name}/${args.app.name}: ${problems.join("; ")}`);
-        const { app, organization, server, database } = args;
+        const { app, organization, database } = args;
+        const server = args.connection.database;
+        const spiffe: SpiffeSettings | undefined = args.connection.spiffe ? spiffeSettingsOf(args.connection.spiffe) : undefined;
         this.appName = app.name;
-        this.names = appNames(organization.name, app.name, args.env, app.isDefaultApp);
-        this.authentication = describeAuthentication(app, server, server.tls === "mtls" && args.platform.spiffe ? {
-            spiffeId: spiffeId(args.platform.spiffe.trustDomain, organization.name, this.names.serviceAccount),
-            commonName: appCertificateCommonName(args.platform.spiffe.trustDomain, organization.name, this.names.serviceAccount),
+        this.names = args.names;
+        this.authentication = describeAuthentication(app, server, server.tls === "mtls" && spiffe ? {
+            spiffeId: spiffeId(spiffe.trustDomain, organization.name, this.names.serviceAccount),
+            commonName: appCertificateCommonName(spiffe.trustDomain, organization.name, this.names.serviceAccount),
             login: this.names.loginRole,
         } : undefined);
         const groupRole = database.groupRoles[app.access];
@@ -180,9 +175,9 @@ export class AppAccess extends pulumi.ComponentResource {
         }));
 
         if (server.tls === "mtls") {
-            if (!args.platform.spiffe) throw new Error(`app ${organization.name}/${app.name}: tls "mtls" needs the SPIFFE settings`);
+            if (!spiffe) throw new Error(`app ${organization.name}/${app.name}: tls "mtls" needs the SPIFFE settings`);
             this.spiffe = new AppSpiffeIdentity(`${name}-spiffe`, {
-                settings: args.platform.spiffe,
+                settings: spiffe,
                 namespace: organization.name,
                 namespaceOutput: args.namespace,
                 serviceAccount: this.names.serviceAccount,
@@ -205,7 +200,7 @@ export class AppAccess extends pulumi.ComponentResource {
                 break;
             }
             case "secretsmanager": {
-                const aws = args.platform.aws;
+                const aws = args.connection.aws;
                 if (!aws || !args.secretsKeyArn) throw new Error(`app ${organization.name}/${app.name}: credentials "secretsmanager" need the AWS settings`);
                 this.secretsManager = new AppSecretsManagerCredentials(`${name}-aws`, {
                     secretName: this.names.secretsManagerSecret,
@@ -215,7 +210,8 @@ export class AppAccess extends pulumi.ComponentResource {
                     keyArn: args.secretsKeyArn,
                     settings: this.settings,
                     password: this.login!.password,
-                    platform: aws,
+                    env: args.env,
+                    aws,
                 }, { parent: this, dependsOn: [this.login!] });
                 awsSecretProviderClass(`${name}-spc`, {
                     namespace: args.namespace,
@@ -236,7 +232,7 @@ export class AppAccess extends pulumi.ComponentResource {
             }
             case "vault-static":
             case "vault-dynamic": {
-                if (!args.platform.vault) throw new Error(`app ${organization.name}/${app.name}: credentials "${app.credentials}" need the Vault settings`);
+                if (!args.connection.vault || !args.vaultConnection) throw new Error(`app ${organization.name}/${app.name}: credentials "${app.credentials}" need the Vault settings`);
                 this.vault = new VaultAppCredentials(`${name}-vault`, {
                     app,
                     namespaceName: organization.name,
@@ -246,10 +242,11 @@ export class AppAccess extends pulumi.ComponentResource {
                     loginRole: this.login?.username,
                     groupRole: groupRole.name,
                     dependsOn: [...(this.login ? [this.login] : []), ...database.privilegesReady],
-                    organizationReady: database.privilegesReady,
                     deliveryName: this.names.secret,
                     settings: this.settings,
-                    platform: args.platform.vault,
+                    vault: args.connection.vault,
+                    connection: args.vaultConnection,
+                    majorVersion: Number(server.majorVersion),
                 }, { parent: this });
                 this.delivered = this.vault.credentialsPath.apply((p): Record<string, string> => ({ vaultPath: p, [app.delivery === "vault-agent" ? "annotationsConfigMap" : app.delivery === "csi" ? "secretProviderClass" : "secret"]: app.delivery === "vault-agent" ? `${this.names.secret}-vault-agent` : this.names.secret }));
                 break;

@@ -1,160 +1,225 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { PostgresServer } from "./database/postgresServer";
-import { organizationNames, appNames } from "./naming";
-import { OrganizationSpec } from "./types";
-import { OrganizationNamespace } from "./kubernetes/organizationNamespace";
-import { OrganizationDatabase } from "./postgres/organizationDatabase";
-import { AppAccess, AppPlatform } from "./appAccess";
-import { OrganizationSecretsKey } from "./aws/organizationSecretsKey";
+import { AccessRequestNames, accessRequestNames, approvedRequests, requestOnlyServiceAccounts } from "./accessRequests";
 import { AccessRequestAccess } from "./accessRequestAccess";
-import { AccessPolicy, DEFAULT_ACCESS_POLICY, accessRequestNames, approvedRequests, requestOnlyServiceAccounts } from "./accessRequests";
+import { AppAccess } from "./appAccess";
+import { iamRoleArn, irsaAnnotations } from "./aws/awsPlatform";
+import { OrganizationSecretsKey } from "./aws/organizationSecretsKey";
 import { currentTime } from "./clock";
+import { OrganizationNamespace } from "./kubernetes/organizationNamespace";
+import { AppNames, OrganizationNames, appNames, organizationNames, vaultAdminRoleName, vaultName } from "./naming";
+import { parseOrganizationArgs } from "./organizationValidation";
+import { PlatformConnection } from "./platformConnection";
+import { organizationPostgresProvider } from "./platformProviders";
+import { OrganizationDatabase } from "./postgres/organizationDatabase";
+import { AccessPolicySettings, OrganizationSettings } from "./postgresAccessArgs";
+import { VaultOrganizationConnection } from "./vault/vaultOrganizationConnection";
+import { VAULT_ENGINE_NAME, VAULT_ENGINE_TYPE } from "./vault/vaultDatabaseEngine";
+import { OrganizationSpec } from "./types";
 
+/**
+ * One organization's args: plain data only, so any language can send them. The providers come through
+ * `opts.providers`: `postgresql` (the server's admin on its maintenance database), `vault` and `aws` when the
+ * connection has them, `kubernetes` for the namespace and delivery objects (default: the ambient one).
+ */
 export interface OrganizationArgs {
     /** Environment (stack) name, part of every cloud-side name. */
     env: string;
-    /** The organization and its apps (validated). */
-    organization: OrganizationSpec;
-    /** The PostgreSQL server every organization shares. */
-    server: PostgresServer;
-    /** Explicit postgresql provider connected to `server` as its admin (maintenance database). */
-    postgresProvider: postgresql.Provider;
-    /**
-     * The same admin connected to the organization's own database. Its logins and readwrite/readonly roles
-     * use it: the provider deletes a role with `REASSIGN OWNED` / `DROP OWNED` in its connection's database
-     * only, so removing an app succeeds whatever its login created there. Absent: `postgresProvider`.
-     */
-    organizationPostgresProvider?: postgresql.Provider;
-    /**
-     * Where the database is, for the namespace's egress policy: the server's namespace (in-cluster) or the
-     * CIDR blocks of the RDS subnets.
-     */
-    databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<string[]> };
-    /** Shared AWS and Vault pieces, present when configured. */
-    platform: AppPlatform;
-    /** Egress to Vault (its namespace and/or CIDR blocks, and port), for namespaces with vault-agent apps (`vaultAgentEgress`). */
-    vaultEgress?: { namespace?: string; cidrBlocks?: string[]; port: number }[];
-    /** `postgres-access:accessPolicy`: when an access request counts as approved. */
-    accessPolicy?: AccessPolicy;
+    /** The organization and its apps, as an element of `PostgresAccessArgs.organizations` (validated here). */
+    organization: OrganizationSettings;
+    /** The shared platform: the server, Vault, AWS, SPIRE (what `createPlatform` returns, or a StackReference's output). */
+    connection: PlatformConnection;
+    /** When access requests count as approved. @default 1 approval, at most 168h */
+    accessPolicy?: AccessPolicySettings;
+}
+
+/** The options of an organization's resources that used to be its parent's children: they keep their URNs. */
+function formerlyParentsChild(parent: pulumi.Resource | undefined): pulumi.Alias[] {
+    return [...(parent ? [{ parent }] : []), { parent: pulumi.rootStackResource }];
 }
 
 /**
- * One organization end to end: its namespace bundle, its database with group roles, and for every app a
- * least-privilege login and credential delivery.
+ * The organization's Vault connection used to be a child of the platform's `VaultDatabaseEngine` (named
+ * `vault`, a child of the organization's parent, and before that top-level): it keeps those URNs.
+ */
+function formerlyEngineChild(parent: pulumi.Resource | undefined): pulumi.Alias[] {
+    return [
+        ...(parent ? [{ parent: pulumi.createUrn(VAULT_ENGINE_NAME, VAULT_ENGINE_TYPE, parent) }] : []),
+        { parent: pulumi.createUrn(VAULT_ENGINE_NAME, VAULT_ENGINE_TYPE) },
+    ];
+}
+
+/** Resources of `opts.dependsOn` (the server, for the first database resource to wait for). */
+function dependencies(opts: pulumi.ComponentResourceOptions | undefined): pulumi.Input<pulumi.Resource>[] {
+    const deps = opts?.dependsOn;
+    if (!deps) return [];
+    return Array.isArray(deps) ? deps : [deps as pulumi.Input<pulumi.Resource>];
+}
+
+/** What an `Organization` built, for TypeScript callers (kept beside the component: its fields would be outputs). */
+interface Built {
+    name: string;
+    apps: AppAccess[];
+    accessRequests: AccessRequestAccess[];
+}
+const built = new WeakMap<object, Built>();
+
+/**
+ * One organization end to end: its namespace bundle, its own postgresql provider on its database, its
+ * database with group roles, its Vault connection and its KMS key when its apps need them, and for every
+ * app a least-privilege login and credential delivery. Validates its args (every problem, with its path)
+ * before it registers anything.
  */
 export class Organization extends pulumi.ComponentResource {
     /** The organization's namespace. */
     public readonly namespace: pulumi.Output<string>;
     /** The organization's database name. */
     public readonly database: pulumi.Output<string>;
-    /** Per app: what it gets. */
-    public readonly apps: AppAccess[];
-    /** The organization's name. */
-    public readonly organizationName: string;
-    /** Per access request approved at this run's time: what it gets (the others get nothing). */
-    public readonly accessRequests: AccessRequestAccess[];
+    /** The organization's name (TypeScript callers). */
+    public get organizationName(): string {
+        return built.get(this)!.name;
+    }
+
+    /** Per app: what it gets (TypeScript callers). */
+    public get apps(): AppAccess[] {
+        return built.get(this)!.apps;
+    }
+
+    /** Per access request approved at this run's time: what it gets (the others get nothing; TypeScript callers). */
+    public get accessRequests(): AccessRequestAccess[] {
+        return built.get(this)!.accessRequests;
+    }
 
     constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("postgres-access:index:Organization", name, {}, opts);
-        const org = args.organization;
-        this.organizationName = org.name;
-        const names = organizationNames(org.name);
         const now = currentTime();
-        const approved = approvedRequests(org.accessRequests, args.accessPolicy ?? DEFAULT_ACCESS_POLICY, now);
-        // An approved secretsmanager request's IRSA role, on its ServiceAccount (one per account: config check).
-        const aws = args.platform.aws;
-        const requestRoleAnnotation = (serviceAccount: string) => {
-            const request = approved.find((r) => r.credentials === "secretsmanager" && r.serviceAccount === serviceAccount);
-            return aws && request
-                ? { "eks.amazonaws.com/role-arn": pulumi.interpolate`arn:${aws.partition}:iam::${aws.accountId}:role/${accessRequestNames(org.name, request.name, args.env).iamRole}` }
-                : undefined;
-        };
-        const appServiceAccounts = org.apps.map((app) => appNames(org.name, app.name, args.env, app.isDefaultApp).serviceAccount);
+        // Validation first: a ConfigError (every problem, with its path) before anything is registered.
+        const { organization: org, accessPolicy } = parseOrganizationArgs(args, now);
+        super("postgres-access:index:Organization", name, {}, opts);
+        const components: Built = { name: org.name, apps: [], accessRequests: [] };
+        built.set(this, components);
+        const { env, connection } = args;
+        const names = organizationNames(org.name);
+        const apps = org.apps.map((app) => ({ app, names: appNames(org.name, app.name, env, app.isDefaultApp) }));
+        const approved = approvedRequests(org.accessRequests, accessPolicy, now).map((request) => ({ request, names: accessRequestNames(org.name, request.name, env) }));
+        const parent = opts?.parent;
 
-        const namespaceBundle = new OrganizationNamespace(`${name}-namespace`, {
-            name: names.namespace,
-            quota: org.quota,
-            serviceAccounts: [...org.apps.map((app, i) => ({
-                name: appServiceAccounts[i],
-                annotations: args.platform.aws?.serviceAccountAnnotations(org, app) ?? requestRoleAnnotation(appServiceAccounts[i]),
-                // No pod needs the API token: IRSA, the Vault CSI provider and the Vault Secrets Operator
-                // request their own tokens, and the Vault agent logs in with a projected token of audience
-                // vault (the volume its annotations name).
-                automountToken: false,
-            })), ...requestOnlyServiceAccounts(org.accessRequests, appServiceAccounts).map((sa) => ({
-                name: sa,
-                annotations: requestRoleAnnotation(sa),
-                automountToken: false,
-            }))],
-            databasePort: args.server.port,
-            databaseEgress: args.databaseEgress,
-            // Only pods with a Vault agent sidecar talk to Vault themselves.
-            extraEgress: org.apps.some((a) => a.delivery === "vault-agent") ? args.vaultEgress : undefined,
-            adoptExisting: org.adoptExisting,
-        }, { parent: this });
+        const adminProvider = this.getProvider("postgresql::") as postgresql.Provider | undefined;
+        // The same admin on the organization's own database (its logins and group roles use it).
+        const ownProvider = organizationPostgresProvider(env, connection, org.name, { parent: this, aliases: formerlyParentsChild(parent) });
+        const namespaceBundle = this.namespaceBundle(name, org, names, apps.map((a) => a.names), approved, connection);
 
         const database = new OrganizationDatabase(`${name}-database`, {
             names,
             connectionLimit: org.connectionLimit,
-            nonSuperuserAdmin: args.server.adminIsSuperuser ? undefined : args.server.adminUsername,
-            organizationProvider: args.organizationPostgresProvider,
+            nonSuperuserAdmin: connection.database.adminIsSuperuser ? undefined : connection.database.adminUsername,
+            organizationProvider: ownProvider,
             adoptExisting: org.adoptExisting,
         }, {
             parent: this,
-            provider: args.postgresProvider,
-            // The provider can only connect once the server is up: wait for the whole server component
-            // (for the StatefulSet that means its pod is Ready).
-            dependsOn: args.server instanceof pulumi.Resource ? [args.server] : [],
+            provider: adminProvider,
+            // The provider can only connect once the server is up (opts.dependsOn: the server component).
+            dependsOn: dependencies(opts),
         });
+        const own = { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: ownProvider } };
 
-        // An organization's Vault connection stays while any vault-dynamic request is in the config, approved
-        // or not: leases issued earlier are revoked through it (program.ts lists the requests' roles in it).
-        if (args.platform.vault && (org.accessRequests ?? []).some((r) => r.credentials === "vault-dynamic")) {
-            args.platform.vault.organizationConnection(org.name, database.privilegesReady);
-        }
+        // Its Vault connection, while any app uses Vault or any vault-dynamic request is in the config
+        // (approved or not: leases issued earlier are revoked through it).
+        const vaultApps = apps.filter(({ app }) => app.credentials.startsWith("vault-"));
+        const vaultRequests = (org.accessRequests ?? []).filter((r) => r.credentials === "vault-dynamic").map((r) => ({ request: r, names: accessRequestNames(org.name, r.name, env) }));
+        const vaultConnection = connection.vault && (vaultApps.length || vaultRequests.length)
+            ? new VaultOrganizationConnection(`${VAULT_ENGINE_NAME}-${org.name}`, {
+                organization: org.name,
+                database: names.database,
+                adminRole: vaultAdminRoleName(org.name),
+                connectionName: vaultName(org.name),
+                mount: connection.vault.mount,
+                server: connection.database,
+                allowedRoles: [...vaultApps.map((a) => a.names.vaultRole), ...vaultRequests.map((r) => r.names.vaultRole)],
+                dynamicGroupRoles: [
+                    ...vaultApps.filter(({ app }) => app.credentials === "vault-dynamic").map(({ app }) => names[`${app.access}Role`]),
+                    ...vaultRequests.map(({ request }) => names[`${request.access}Role`]),
+                ],
+                postgresProvider: ownProvider,
+                dependsOn: database.privilegesReady,
+            }, { parent: this, aliases: formerlyEngineChild(parent) })
+            : undefined;
 
         // One KMS key per organization for its Secrets Manager entries, usable only by its own app roles.
-        const secretsManagerApps = org.apps.filter((app) => app.credentials === "secretsmanager");
-        const secretsManagerRequests = approved.filter((r) => r.credentials === "secretsmanager");
         // Kept while any secretsmanager request is in the config (not only while approved), so the key is not
         // scheduled for deletion and re-created as requests come and go.
+        const aws = connection.aws;
+        const secretsManagerApps = apps.filter(({ app }) => app.credentials === "secretsmanager");
+        const secretsManagerRequests = approved.filter(({ request }) => request.credentials === "secretsmanager");
         const secretsKey = aws && (secretsManagerApps.length || (org.accessRequests ?? []).some((r) => r.credentials === "secretsmanager"))
             ? new OrganizationSecretsKey(`${name}-secrets-key`, {
                 organization: org.name,
-                appRoleArns: [
-                    ...secretsManagerApps.map((app) => aws.appRoleArn(org, app)),
-                    ...secretsManagerRequests.map((r) => requestRoleAnnotation(r.serviceAccount)!["eks.amazonaws.com/role-arn"]),
-                ],
-                platform: aws,
+                env,
+                aws,
+                appRoleArns: [...secretsManagerApps, ...secretsManagerRequests].map((a) => iamRoleArn(aws, a.names.iamRole)),
             }, { parent: this })
             : undefined;
 
-        this.apps = org.apps.map((app) => new AppAccess(`${name}-${app.name}`, {
-            env: args.env,
+        components.apps = apps.map(({ app, names: appNames }) => new AppAccess(`${name}-${app.name}`, {
+            env,
             organization: org,
             app,
-            server: args.server,
+            names: appNames,
+            connection,
             database,
             namespace: namespaceBundle.namespaceName,
-            platform: args.platform,
+            vaultConnection,
             secretsKeyArn: secretsKey?.keyArn,
-        }, { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: args.organizationPostgresProvider ?? args.postgresProvider } }));
+        }, own));
 
-        this.accessRequests = approved.map((request) => new AccessRequestAccess(`${name}-request-${request.name}`, {
-            env: args.env,
+        components.accessRequests = approved.map(({ request, names: requestNames }) => new AccessRequestAccess(`${name}-request-${request.name}`, {
+            env,
             organization: org,
             request,
+            names: requestNames,
             now,
-            server: args.server,
+            connection,
             database,
             namespace: namespaceBundle.namespaceName,
-            platform: args.platform,
+            vaultConnection,
             secretsKeyArn: secretsKey?.keyArn,
-        }, { parent: this, dependsOn: [namespaceBundle], providers: { postgresql: args.organizationPostgresProvider ?? args.postgresProvider } }));
+        }, own));
 
         this.namespace = namespaceBundle.namespaceName;
         this.database = database.databaseName;
         this.registerOutputs({ namespace: this.namespace, database: this.database });
+    }
+
+    /**
+     * The namespace with one ServiceAccount per app (its IRSA role for secretsmanager apps) and one per
+     * access request's requester that is no app's (the role of its approved secretsmanager request).
+     */
+    private namespaceBundle(name: string, org: OrganizationSpec, names: OrganizationNames, apps: AppNames[], approved: { request: { credentials: string; serviceAccount: string }; names: AccessRequestNames }[], connection: PlatformConnection): OrganizationNamespace {
+        const aws = connection.aws;
+        // An approved secretsmanager request's IRSA role, on its ServiceAccount (one per account: config check).
+        const requestRole = (serviceAccount: string) => {
+            const found = approved.find(({ request }) => request.credentials === "secretsmanager" && request.serviceAccount === serviceAccount);
+            return aws && found ? irsaAnnotations(iamRoleArn(aws, found.names.iamRole)) : undefined;
+        };
+        return new OrganizationNamespace(`${name}-namespace`, {
+            name: names.namespace,
+            quota: org.quota,
+            serviceAccounts: [...org.apps.map((app, i) => ({
+                name: apps[i].serviceAccount,
+                annotations: aws && app.credentials === "secretsmanager" ? irsaAnnotations(iamRoleArn(aws, apps[i].iamRole)) : requestRole(apps[i].serviceAccount),
+                // No pod needs the API token: IRSA, the Vault CSI provider and the Vault Secrets Operator
+                // request their own tokens, and the Vault agent logs in with a projected token of audience
+                // vault (the volume its annotations name).
+                automountToken: false,
+            })), ...requestOnlyServiceAccounts(org.accessRequests, apps.map((a) => a.serviceAccount)).map((sa) => ({
+                name: sa,
+                annotations: requestRole(sa),
+                automountToken: false,
+            }))],
+            databasePort: connection.database.port,
+            databaseEgress: connection.database.egress,
+            // Only pods with a Vault agent sidecar talk to Vault themselves.
+            extraEgress: org.apps.some((a) => a.delivery === "vault-agent") ? connection.vault?.egress : undefined,
+            adoptExisting: org.adoptExisting,
+        }, { parent: this });
     }
 }

@@ -4,29 +4,25 @@
  * The stack program is `new PostgresAccess("postgres-access", config)`; other programs (any language,
  * through the package schema) call it the same way.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppAccess } from "./appAccess";
-import * as postgresql from "@pulumi/postgresql";
-import * as vault from "@pulumi/vault";
-import { DEFAULT_STATEFULSET, StackConfig, parseStackConfig } from "./config";
+import { DEFAULT_STATEFULSET, StackConfig, parseStackConfig, vaultDynamicRequests } from "./config";
 import { PostgresServer } from "./database/postgresServer";
 import { StatefulSetPostgres } from "./database/statefulSetPostgres";
 import { RdsPostgres } from "./database/rdsPostgres";
-import { AwsAppPlatform, createAwsPlatform } from "./aws/awsPlatform";
-import { vaultDynamicRequests } from "./config";
+import { awsConnection, createAwsProvider } from "./aws/awsPlatform";
 import { Organization } from "./organization";
 import { MaintenanceDatabases } from "./postgres/maintenanceDatabases";
-import { AppPlatform } from "./appAccess";
 import { appCertificateCommonName } from "./kubernetes/spiffe";
-import { appNames, organizationNames, vaultAdminRoleName, vaultName } from "./naming";
-import { VaultAppPlatform } from "./vault/vaultPlatform";
-import { VaultDatabaseEngine, VaultOrganizationSpec } from "./vault/vaultDatabaseEngine";
+import { appNames } from "./naming";
+import { VAULT_ENGINE_NAME, VaultDatabaseEngine } from "./vault/vaultDatabaseEngine";
 import { vaultAgentEgress } from "./kubernetes/vaultDelivery";
-import { PostgresAccessArgs } from "./postgresAccessArgs";
+import { OrganizationSettings, PostgresAccessArgs } from "./postgresAccessArgs";
+import { DatabaseServerConnection, PlatformConnection } from "./platformConnection";
+import { PlatformProviders, adminPostgresProvider, platformProviders, vaultProvider } from "./platformProviders";
 
 export * from "./postgresAccessArgs";
+export { writeServerCaFile } from "./platformProviders";
 
 /** An app's certificate identity and pod pieces, with tls "mtls". */
 export interface AppMtlsInfo {
@@ -100,24 +96,6 @@ export function serverClientNamespaces(config: StackConfig): string[] {
     return [...config.organizations.map((o) => o.name), ...(vaultNamespace ? [vaultNamespace] : [])];
 }
 
-/**
- * Writes the server CA where the postgresql provider reads it (`.pulumi-access/<env>-server-ca.pem` in the
- * project, git-ignored) and returns the path. Runs only once the CA is known (`pulumi up`, or preview of an
- * existing stack).
- */
-export function writeServerCaFile(env: string, pem: string): string {
-    return writeProjectFile(`${env}-server-ca.pem`, pem);
-}
-
-/** Writes a file under the project's git-ignored `.pulumi-access/` and returns its path. */
-function writeProjectFile(name: string, contents: string): string {
-    const dir = path.resolve(__dirname, "..", ".pulumi-access");
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, contents, { mode: 0o644 });
-    return file;
-}
-
 /** What database resources wait for: the server component (for the StatefulSet, its pod Ready). */
 function serverReady(server: PostgresServer): pulumi.Resource[] {
     return server instanceof pulumi.Resource ? [server] : [];
@@ -156,8 +134,9 @@ export class PostgresAccess extends pulumi.ComponentResource {
         const config = parseStackConfig(contract, env);
         super("postgres-access:index:PostgresAccess", name, {}, opts);
         const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
-        const server = createServer(config, versionCheck, child);
-        const organizations = config.database.phase === "server" ? [] : createOrganizations(config, server, child);
+        const platform = createPlatform(config, child, versionCheck);
+        const server = platform.server;
+        const organizations = platform.providers ? createOrganizations(config, platform.connection, platform.providers, { ...child, dependsOn: serverReady(server) }) : [];
         built.set(this, { config, server, organizations });
 
         this.engine = pulumi.output(server.engine);
@@ -234,7 +213,87 @@ function appPassword(app: AppAccess): pulumi.Output<string> | undefined {
 
 type ChildOptions = { parent: pulumi.Resource; aliases: pulumi.Input<pulumi.Alias>[] };
 
-function createServer(config: StackConfig, versionCheck: pulumi.Input<string> | undefined, child: ChildOptions): PostgresServer {
+/** A platform: its server, the connection organizations are given, and the providers they use. */
+export interface Platform {
+    /** The server component (`StatefulSetPostgres` or `RdsPostgres`). */
+    server: PostgresServer;
+    /** Everything an organization needs of the platform, as plain data (a stack output for organization stacks). */
+    connection: PlatformConnection;
+    /** The explicit providers (absent in `database.phase: server`, where nothing of the database is touched yet). */
+    providers?: PlatformProviders;
+}
+
+/** True when an organization of the config takes credentials from Vault (apps or access requests). */
+function usesVault(config: StackConfig): boolean {
+    return config.organizations.some((org) => org.apps.some((a) => a.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
+}
+
+/** True when an organization of the config writes Secrets Manager secrets (apps or access requests). */
+function usesSecretsManager(config: StackConfig): boolean {
+    return config.organizations.some((org) => org.apps.some((a) => a.credentials === "secretsmanager") || (org.accessRequests ?? []).some((r) => r.credentials === "secretsmanager"));
+}
+
+/**
+ * The shared platform of a config: the server, the admin's postgresql provider and the maintenance
+ * databases, the Vault provider and the engine's mount (when an organization uses Vault), the AWS provider
+ * and the account lookups (when `aws` is set); and the connection that describes it all as plain data.
+ * In `database.phase: server` only the server (and the AWS provider it needs).
+ */
+export function createPlatform(config: StackConfig, opts: ChildOptions, versionCheck?: pulumi.Input<string>): Platform {
+    const awsProvider = config.aws ? createAwsProvider(config.aws, opts) : undefined;
+    const aws = config.aws && awsProvider ? awsConnection({ env: config.env, ...config.aws }, awsProvider, usesSecretsManager(config)) : undefined;
+    const server = createServer(config, versionCheck, opts, aws && awsProvider ? { account: { partition: aws.partition, accountId: aws.accountId, region: aws.region }, provider: awsProvider } : undefined);
+    const db = config.database;
+    const database: DatabaseServerConnection = {
+        engine: server.engine,
+        majorVersion: server.majorVersion,
+        tls: server.tls,
+        host: server.host,
+        port: server.port,
+        adminUsername: server.adminUsername,
+        adminPassword: server.adminPassword,
+        adminIsSuperuser: server.adminIsSuperuser,
+        caCertPem: server.caCertPem,
+        adminEndpoint: db.adminEndpoint,
+        egress: db.engine === "statefulset"
+            ? { namespace: (db.statefulset ?? DEFAULT_STATEFULSET).namespace }
+            // RDS: only the instance's subnets (looked up and checked once, by RdsPostgres).
+            : { cidrBlocks: db.rds!.subnetIds.map((_, i) => (server as RdsPostgres).subnetCidrBlocks.apply((blocks) => blocks[i])) },
+    };
+    const spiffe = db.tls === "mtls" ? db.spiffe : undefined;
+    if (db.phase === "server") return { server, connection: { database, aws, spiffe } };
+
+    const postgresql = adminPostgresProvider("postgres-admin", config.env, database, "postgres", spiffe?.trustBundlePem, opts);
+    const v = config.vault && usesVault(config) ? config.vault : undefined;
+    const vault = v ? vaultProvider(config.env, { address: v.address, namespace: v.namespace, caCertPem: v.caCertPem }, opts) : undefined;
+    const engine = v ? new VaultDatabaseEngine(VAULT_ENGINE_NAME, { mount: v.mount }, { ...opts, provider: vault, dependsOn: serverReady(server) }) : undefined;
+    new MaintenanceDatabases("maintenance-databases", {
+        ...opts,
+        providers: { postgresql },
+        dependsOn: serverReady(server),
+    });
+    const connection: PlatformConnection = {
+        database,
+        vault: v && engine ? {
+            address: v.address,
+            namespace: v.namespace,
+            caCertPem: v.caCertPem,
+            mount: engine.mount,
+            kubernetesAuthMount: v.kubernetesAuthMount,
+            defaultTtl: v.defaultTtl,
+            maxTtl: v.maxTtl,
+            staticRotationPeriod: v.staticRotationPeriod,
+            egress: vaultAgentEgress(v),
+        } : undefined,
+        aws,
+        spiffe,
+    };
+    return { server, connection, providers: { postgresql, vault, aws: awsProvider } };
+}
+
+export { platformProviders };
+
+function createServer(config: StackConfig, versionCheck: pulumi.Input<string> | undefined, child: ChildOptions, aws: { account: import("./database/rdsPostgres").RdsPostgresArgs["account"]; provider: pulumi.ProviderResource } | undefined): PostgresServer {
     const db = config.database;
     if (db.engine === "statefulset") {
         const sts = db.statefulset ?? DEFAULT_STATEFULSET;
@@ -263,145 +322,54 @@ function createServer(config: StackConfig, versionCheck: pulumi.Input<string> | 
         }, { ...child, protect: false });
     }
     const rds = db.rds!;
-    const platform = awsPlatform(config, child);
     return new RdsPostgres("postgres", {
         env: config.env,
         version: db.version,
         tls: db.tls === "mtls" ? "verify-full" : db.tls,
         ...rds,
         // the account the platform already looked up (no second getCallerIdentity)
-        account: platform ? { partition: platform.partition, accountId: platform.accountId, region: platform.region } : undefined,
-    }, { ...child, provider: platform?.provider });
+        account: aws?.account,
+    }, { ...child, provider: aws?.provider });
 }
 
-/**
- * The explicit postgresql provider every database resource uses: the server's admin login, reached
- * through `adminEndpoint` when set (port-forward, NodePort, tunnel), always over TLS.
- */
-export function createAdminProvider(config: StackConfig, server: PostgresServer, database = "postgres", name = "postgres-admin", opts?: pulumi.CustomResourceOptions): postgresql.Provider {
-    const endpoint = config.database.adminEndpoint;
-    // verify-full: the provider verifies the server against its CA, which it reads from a file (the
-    // server certificate also names the adminEndpoint host). mtls: the server presents its SPIFFE SVID
-    // (which names the adminEndpoint host too); Pulumi verifies it when the trust bundle is configured
-    // (database.spiffe.trustBundlePem), otherwise it uses require through the authenticated tunnel.
-    const verify = server.tls === "verify-full" || (server.tls === "mtls" && config.database.spiffe?.trustBundlePem !== undefined);
-    return new postgresql.Provider(name, {
-        host: endpoint ? endpoint.host : server.host,
-        port: endpoint ? endpoint.port : server.port,
-        username: server.adminUsername,
-        password: server.adminPassword,
-        database,
-        // RDS through a tunnel (adminEndpoint): the RDS certificate cannot name the tunnel's host, so the
-        // chain is verified against the RDS CA but not the host name (verify-ca); direct: verify-full.
-        sslmode: verify ? (endpoint && server.engine === "rds" ? "verify-ca" : "verify-full") : "require",
-        sslrootcert: verify ? server.caCertPem.apply((pem) => writeServerCaFile(config.env, pem)) : undefined,
-        superuser: server.adminIsSuperuser,
-        connectTimeout: 30,
-        expectedVersion: server.majorVersion,
-    }, opts);
-}
-
-/**
- * The same admin connected to an organization's own database. The provider runs a role's delete
- * (`REASSIGN OWNED` / `DROP OWNED` / `DROP ROLE`) in its connection's database only, so the
- * organization's logins and roles use this one: removing an app succeeds whatever its login created in
- * the organization's database (the provider's documented one-provider-per-database pattern).
- */
-export function createOrganizationProvider(config: StackConfig, server: PostgresServer, organization: string, opts?: pulumi.CustomResourceOptions): postgresql.Provider {
-    return createAdminProvider(config, server, organizationNames(organization).database, `${organization}-postgres-admin`, opts);
-}
-
-/**
- * The Vault side shared by all apps, when any app takes its credentials from Vault: an explicit Vault
- * provider (address/namespace from config, token from VAULT_TOKEN) and one database secrets engine mount
- * per environment, with one connection per organization that has Vault apps: named after the
- * organization, logging in to the organization's database as its own `<org>_vault_admin`, allowed to serve
- * exactly that organization's Vault roles. Each connection is created with its organization's first Vault
- * app, once the organization's database and group roles exist.
- */
-export function createVaultPlatform(config: StackConfig, server: PostgresServer, postgresProvider: postgresql.Provider, organizationProviders?: Record<string, postgresql.Provider>, opts?: ChildOptions): VaultAppPlatform | undefined {
-    const v = config.vault;
-    const organizations: VaultOrganizationSpec[] = config.organizations.flatMap((org) => {
-        const apps = org.apps.filter((a) => a.credentials.startsWith("vault-"));
-        // Access requests with vault-dynamic credentials keep the organization's connection while they are
-        // in the config (whatever their state), so a request's end does not take the connection with it.
-        const requests = vaultDynamicRequests(org, config.env);
-        if (apps.length === 0 && requests.length === 0) return [];
-        const names = organizationNames(org.name);
-        return [{
-            organization: org.name,
-            database: names.database,
-            adminRole: vaultAdminRoleName(org.name),
-            connectionName: vaultName(org.name),
-            allowedRoles: [...apps.map((app) => appNames(org.name, app.name, config.env, app.isDefaultApp).vaultRole), ...requests.map((r) => r.vaultRole)],
-            dynamicGroupRoles: [...apps.filter((a) => a.credentials === "vault-dynamic").map((a) => names[`${a.access}Role`]), ...requests.map((r) => names[`${r.access}Role`])],
-        }];
-    });
-    if (!v || organizations.length === 0) return undefined;
-    const provider = new vault.Provider("vault", {
-        address: v.address,
-        namespace: v.namespace,
-        caCertFile: v.caCertPem ? writeProjectFile(`${config.env}-vault-ca.pem`, v.caCertPem) : undefined,
-    }, opts);
-    const engine = new VaultDatabaseEngine("vault", {
-        mount: v.mount,
-        server,
-        organizations,
-        postgresProvider,
-        organizationProviders,
-        vaultProvider: provider,
-    }, { ...opts, dependsOn: serverReady(server) });
-    return {
-        provider,
-        namespace: v.namespace,
-        mount: engine.mount,
-        kubernetesAuthMount: v.kubernetesAuthMount,
-        defaults: { defaultTtl: v.defaultTtl, maxTtl: v.maxTtl, staticRotationPeriod: v.staticRotationPeriod },
-        majorVersion: Number(server.majorVersion),
-        organizationConnection: (organization, dependsOn) => engine.connectionFor(organization, dependsOn),
-    };
-}
-
-/** The shared AWS platform of one component (one provider, account looked up once), when `aws` is set. */
-const awsPlatforms = new WeakMap<pulumi.Resource, AwsAppPlatform>();
-function awsPlatform(config: StackConfig, child: ChildOptions): AwsAppPlatform | undefined {
-    if (!config.aws) return undefined;
-    let platform = awsPlatforms.get(child.parent);
-    if (!platform) {
-        platform = createAwsPlatform({ env: config.env, ...config.aws }, child);
-        awsPlatforms.set(child.parent, platform);
+/** A duration in the config's notation (`1w2d3h`), from seconds. */
+function durationText(seconds: number): string {
+    let rest = seconds;
+    let text = "";
+    for (const [unit, size] of [["w", 604800], ["d", 86400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
+        if (rest >= size) {
+            text += `${Math.floor(rest / size)}${unit}`;
+            rest %= size;
+        }
     }
-    return platform;
+    return text;
 }
 
-/** The admin providers, the shared platform pieces and every organization (`database.phase: full`). */
-function createOrganizations(config: StackConfig, server: PostgresServer, child: ChildOptions): Organization[] {
-    const postgresProvider = createAdminProvider(config, server, undefined, undefined, child);
-    const organizationProviders = Object.fromEntries(config.organizations.map((o) => [o.name, createOrganizationProvider(config, server, o.name, child)]));
-    const platform: AppPlatform = {
-        aws: awsPlatform(config, child),
-        spiffe: config.database.tls === "mtls" ? config.database.spiffe : undefined,
-        vault: createVaultPlatform(config, server, postgresProvider, organizationProviders, child),
+/** An organization of a validated config as the args `Organization` takes (the contract's own shape). */
+export function organizationSettingsOf(org: StackConfig["organizations"][number]): OrganizationSettings {
+    const { apps, ...rest } = org;
+    const defaultApp = apps.length === 1 && apps[0].isDefaultApp ? apps[0] : undefined;
+    return {
+        ...rest,
+        ...(defaultApp
+            ? { access: defaultApp.access, credentials: defaultApp.credentials }
+            : { apps: apps.map(({ isDefaultApp, ...app }) => { void isDefaultApp; return app; }) }),
     };
-    const vaultEgress = config.vault ? vaultAgentEgress(config.vault) : undefined;
-    const databaseEgress = config.database.engine === "statefulset"
-        ? { namespace: (config.database.statefulset ?? DEFAULT_STATEFULSET).namespace }
-        // RDS: only the instance's subnets (looked up and checked once, by RdsPostgres).
-        : { cidrBlocks: (server as RdsPostgres).subnetCidrBlocks };
-    new MaintenanceDatabases("maintenance-databases", {
-        ...child,
-        providers: { postgresql: postgresProvider },
-        dependsOn: serverReady(server),
-    });
+}
+
+/**
+ * Every organization of a validated config on a platform: each gets the connection and the platform's
+ * providers (`opts.dependsOn`: what its database waits for, the server component).
+ */
+export function createOrganizations(config: StackConfig, connection: PlatformConnection, providers: PlatformProviders, opts?: pulumi.ComponentResourceOptions): Organization[] {
+    const accessPolicy = { requiredApprovals: config.accessPolicy.requiredApprovals, maxDuration: durationText(config.accessPolicy.maxDurationSeconds) };
     return config.organizations.map((organization) => new Organization(organization.name, {
         env: config.env,
-        organization,
-        server,
-        postgresProvider,
-        organizationPostgresProvider: organizationProviders[organization.name],
-        databaseEgress,
-        platform,
-        vaultEgress,
-        accessPolicy: config.accessPolicy,
-    }, child));
+        organization: organizationSettingsOf(organization),
+        connection,
+        accessPolicy,
+    }, {
+        ...opts,
+        providers: { postgresql: providers.postgresql, ...(providers.vault ? { vault: providers.vault } : {}), ...(providers.aws ? { aws: providers.aws } : {}) },
+    }));
 }

@@ -4,6 +4,9 @@
  * analyzer reads their documentation before it meets the components.
  */
 export * from "../components/postgresAccessArgs";
+export * from "../components/platformConnection";
+export type { OrganizationArgs } from "../components/organization";
 export { PostgresAccess } from "../components/postgresAccess";
 export { StatefulSetPostgres } from "../components/database/statefulSetPostgres";
 export { RdsPostgres } from "../components/database/rdsPostgres";
+export { Organization } from "../components/organization";

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ComponentProvider, componentProviderHost } from "@pulumi/pulumi/provider/experimental";
-import { PostgresAccess, RdsPostgres, StatefulSetPostgres } from "./components";
+import { Organization, PostgresAccess, RdsPostgres, StatefulSetPostgres } from "./components";
 
 export * from "./components";
 
@@ -15,7 +15,7 @@ export * from "./components";
 export const PROVIDER_NAME = "postgres-access";
 
 /** The components served. */
-export const PROVIDED_COMPONENTS = [PostgresAccess, StatefulSetPostgres, RdsPostgres];
+export const PROVIDED_COMPONENTS = [PostgresAccess, StatefulSetPostgres, RdsPostgres, Organization];
 
 /** This folder in the sources (also when this file runs compiled from dist/provider/). */
 export function providerSourceDir(): string {

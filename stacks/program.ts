@@ -9,7 +9,7 @@ import { Organization } from "../components/organization";
 import { PostgresAccess, PostgresAccessArgs, organizationAccessInfo } from "../components/postgresAccess";
 import { checkedAgainstPreviousDeployment, deploymentRecord } from "./previousDeployment";
 
-export { createAdminProvider, createOrganizationProvider, createVaultPlatform, serverClientNamespaces, writeServerCaFile } from "../components/postgresAccess";
+export { serverClientNamespaces, writeServerCaFile } from "../components/postgresAccess";
 
 /**
  * Reads every `postgres-access:*` key of the current stack as raw (unvalidated) objects, including keys

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AwsAppPlatform } from "./awsPlatform";
+import { AwsConnection } from "../platformConnection";
+import { platformAdmins } from "./awsPlatform";
 import { appSecretAccessPolicy, irsaTrustPolicy, secretArnPattern, secretResourcePolicy } from "./policies";
 import { ConnectionSettings, connectionFieldsOutput } from "../connectionInfo";
 
@@ -19,8 +20,10 @@ export interface AppSecretsManagerCredentialsArgs {
     settings: pulumi.Input<ConnectionSettings>;
     /** The app login's password (a secret); absent when a client certificate is its credential. */
     password?: pulumi.Input<string>;
-    /** Shared AWS facts (provider, account, OIDC provider). */
-    platform: AwsAppPlatform;
+    /** Environment (stack) name (tags). */
+    env: string;
+    /** The shared AWS account (the AWS provider comes from the parent's `providers`). */
+    aws: AwsConnection;
     /** An access request's expiry (RFC 3339): the role's permissions hold only before it (`DateLessThan aws:CurrentTime`). */
     notAfter?: string;
 }
@@ -41,14 +44,14 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
 
     constructor(name: string, args: AppSecretsManagerCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:AppSecretsManagerCredentials", name, {}, opts);
-        const p = args.platform;
-        const child = { parent: this, provider: p.provider };
-        const tags = { "managed-by": "postgres-access", environment: p.env, namespace: args.namespace, app: args.serviceAccount };
+        const p = args.aws;
+        const child = { parent: this };
+        const tags = { "managed-by": "postgres-access", environment: args.env, namespace: args.namespace, app: args.serviceAccount };
 
         const role = new aws.iam.Role(`${name}-role`, {
             name: args.roleName,
             description: `IRSA: ${args.namespace}/${args.serviceAccount} reads its database credentials (postgres-access)`,
-            assumeRolePolicy: JSON.stringify(irsaTrustPolicy(p.oidcProviderArn, p.oidcIssuerUrl, args.namespace, args.serviceAccount)),
+            assumeRolePolicy: JSON.stringify(irsaTrustPolicy(p.eksOidcProviderArn, p.eksOidcIssuerUrl, args.namespace, args.serviceAccount)),
             maxSessionDuration: 3600,
             permissionsBoundary: p.permissionsBoundaryArn,
             tags,
@@ -61,13 +64,13 @@ export class AppSecretsManagerCredentials extends pulumi.ComponentResource {
             // 0 by default: removing the app deletes the secret at once. Its content names a login that the
             // removal revokes, so nothing worth recovering is lost, and the app can be added back at once
             // (CreateSecret fails on the name of a secret scheduled for deletion).
-            recoveryWindowInDays: p.recoveryWindowInDays,
+            recoveryWindowInDays: p.secretRecoveryWindowDays,
             tags,
         }, child);
         new aws.secretsmanager.SecretPolicy(`${name}-secret-policy`, {
             secretArn: secret.arn,
             blockPublicPolicy: true,
-            policy: pulumi.all([role.arn, p.verifiedPlatformAdminRoleArns()]).apply(([arn, admins]) => JSON.stringify(secretResourcePolicy(arn, admins))),
+            policy: pulumi.all([role.arn, platformAdmins(p)]).apply(([arn, admins]) => JSON.stringify(secretResourcePolicy(arn, admins))),
         }, child);
         new aws.secretsmanager.SecretVersion(`${name}-secret-value`, {
             secretId: secret.id,

@@ -1,48 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AppSpec, OrganizationSpec } from "../types";
-import { appNames } from "../naming";
+import { AwsConnection } from "../platformConnection";
 import { accountOfArn, deployerLockoutProblem, issuerHost } from "./policies";
-
-/**
- * Shared AWS facts and settings, built once per stack (not per organization): one explicit provider, the
- * account and partition looked up once, the EKS OIDC provider for IRSA.
- */
-export interface AwsAppPlatform {
-    /** Explicit provider every AWS resource of the stack uses (region from config, account pinned). */
-    provider: aws.Provider;
-    /** Account the provider deploys to (getCallerIdentity, looked up once). */
-    accountId: pulumi.Output<string>;
-    /** `aws`, `aws-cn` or `aws-us-gov` (getPartition, looked up once). */
-    partition: pulumi.Output<string>;
-    /** Region of the secrets (and of the RDS instance). */
-    region: string;
-    /** Environment (stack) name. */
-    env: string;
-    /** ARN of the EKS cluster's IAM OIDC provider (the federated principal of every IRSA trust). */
-    oidcProviderArn: string;
-    /** The cluster's OIDC issuer URL (`https://oidc.eks.<region>.amazonaws.com/id/<id>`). */
-    oidcIssuerUrl: string;
-    /** Roles that administer the secrets besides the apps (must include the one running `pulumi up`). */
-    platformAdminRoleArns: string[];
-    /**
-     * `platformAdminRoleArns`, once the identity running `pulumi up` (its role looked up with its path, as
-     * `aws:PrincipalArn` reports it) has been found among them; fails the run otherwise, so no secret
-     * policy that would lock the deployer out is ever written. Looked up once, on first use.
-     */
-    verifiedPlatformAdminRoleArns(): pulumi.Output<string[]>;
-    /**
-     * Days a deleted secret stays recoverable; 0 deletes at once (the default), so a removed app can be added
-     * back at once.
-     */
-    recoveryWindowInDays: number;
-    /** Permissions boundary attached to every app role, if the account requires one. */
-    permissionsBoundaryArn?: string;
-    /** The IRSA role ARN of an app (derived from its name, so ServiceAccounts can carry it up front). */
-    appRoleArn(organization: OrganizationSpec, app: AppSpec): pulumi.Output<string>;
-    /** Annotations of an app's ServiceAccount: the IRSA role ARN for secretsmanager apps, else none. */
-    serviceAccountAnnotations(organization: OrganizationSpec, app: AppSpec): pulumi.Input<Record<string, pulumi.Input<string>>> | undefined;
-}
 
 export interface AwsPlatformSettings {
     env: string;
@@ -55,7 +14,7 @@ export interface AwsPlatformSettings {
 }
 
 /** Problems with the AWS settings that would make IRSA silently fail (exported for tests). */
-export function awsPlatformProblems(settings: AwsPlatformSettings): string[] {
+export function awsPlatformProblems(settings: Pick<AwsPlatformSettings, "eksOidcProviderArn" | "eksOidcIssuerUrl">): string[] {
     const problems: string[] = [];
     const host = issuerHost(settings.eksOidcIssuerUrl);
     if (!settings.eksOidcProviderArn.endsWith(`:oidc-provider/${host}`)) {
@@ -65,49 +24,58 @@ export function awsPlatformProblems(settings: AwsPlatformSettings): string[] {
 }
 
 /**
- * Builds the shared AWS platform. The provider is pinned to the account of the EKS OIDC provider
- * (`allowedAccountIds`): IRSA roles must live in that account, and credentials for any other account
- * (a prod stack run with staging credentials) fail before anything is created.
+ * The explicit AWS provider of a platform, pinned to the account of the EKS OIDC provider
+ * (`allowedAccountIds`): IRSA roles must live in that account, and credentials for any other account (a
+ * prod stack run with staging credentials) fail before anything is created.
  */
-export function createAwsPlatform(settings: AwsPlatformSettings, opts?: pulumi.CustomResourceOptions): AwsAppPlatform {
+export function createAwsProvider(settings: Pick<AwsPlatformSettings, "region" | "eksOidcProviderArn" | "eksOidcIssuerUrl">, opts?: pulumi.CustomResourceOptions): aws.Provider {
     const problems = awsPlatformProblems(settings);
     if (problems.length) throw new Error(`AWS settings: ${problems.join("; ")}`);
-    const provider = new aws.Provider("aws", {
+    return new aws.Provider("aws", {
         region: settings.region as aws.Region,
         allowedAccountIds: [accountOfArn(settings.eksOidcProviderArn)],
     }, opts);
+}
+
+/**
+ * The AWS part of a platform's connection: the account and partition looked up once through `provider`,
+ * and, when `verifyAdmins` (any organization writes secrets), the platform admins once the identity running
+ * `pulumi up` (its role with its path, as `aws:PrincipalArn` reports it) has been found among them; the
+ * run fails otherwise, so no secret policy that would lock the deployer out is ever written.
+ */
+export function awsConnection(settings: AwsPlatformSettings, provider: aws.Provider, verifyAdmins: boolean): AwsConnection {
     const identity = aws.getCallerIdentityOutput({}, { provider });
     const partition = aws.getPartitionOutput({}, { provider });
-    const accountId = identity.accountId;
-    const partitionName = partition.partition;
-    let verifiedAdmins: pulumi.Output<string[]> | undefined;
-    const verifiedPlatformAdminRoleArns = () => {
-        // The session's source role with its path, as aws:PrincipalArn reports it (other ARNs pass through).
-        verifiedAdmins ??= aws.iam.getSessionContextOutput({ arn: identity.arn }, { provider }).issuerArn.apply((principalArn) => {
+    const verified = verifyAdmins
+        ? aws.iam.getSessionContextOutput({ arn: identity.arn }, { provider }).issuerArn.apply((principalArn) => {
             const problem = deployerLockoutProblem(principalArn, settings.platformAdminRoleArns);
             if (problem) throw new Error(problem);
             return settings.platformAdminRoleArns;
-        });
-        return verifiedAdmins;
-    };
-    const appRoleArn = (organization: OrganizationSpec, app: AppSpec) => {
-        const role = appNames(organization.name, app.name, settings.env, app.isDefaultApp).iamRole;
-        return pulumi.interpolate`arn:${partitionName}:iam::${accountId}:role/${role}`;
-    };
+        })
+        : undefined;
     return {
-        provider,
-        accountId,
-        partition: partitionName,
         region: settings.region,
-        env: settings.env,
-        oidcProviderArn: settings.eksOidcProviderArn,
-        oidcIssuerUrl: settings.eksOidcIssuerUrl,
-        platformAdminRoleArns: settings.platformAdminRoleArns,
-        verifiedPlatformAdminRoleArns,
-        recoveryWindowInDays: settings.secretRecoveryWindowDays,
+        accountId: identity.accountId,
+        partition: partition.partition,
+        eksOidcProviderArn: settings.eksOidcProviderArn,
+        eksOidcIssuerUrl: settings.eksOidcIssuerUrl,
+        platformAdminRoleArns: settings.platformAdminRoleArns.map((arn, i) => (verified ? verified.apply((all) => all[i]) : arn)),
+        secretRecoveryWindowDays: settings.secretRecoveryWindowDays,
         permissionsBoundaryArn: settings.permissionsBoundaryArn,
-        appRoleArn,
-        serviceAccountAnnotations: (organization, app) =>
-            app.credentials === "secretsmanager" ? { "eks.amazonaws.com/role-arn": appRoleArn(organization, app) } : undefined,
     };
+}
+
+/** The ARN of the IAM role `roleName` in the connection's account (derived, so ServiceAccounts can carry it up front). */
+export function iamRoleArn(connection: AwsConnection, roleName: string): pulumi.Output<string> {
+    return pulumi.interpolate`arn:${connection.partition}:iam::${connection.accountId}:role/${roleName}`;
+}
+
+/** The annotation that binds a ServiceAccount to an IRSA role. */
+export function irsaAnnotations(roleArn: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+    return { "eks.amazonaws.com/role-arn": roleArn };
+}
+
+/** The platform admins, waiting for the deployer check (`AwsConnection.platformAdminRoleArns`). */
+export function platformAdmins(connection: AwsConnection): pulumi.Output<string[]> {
+    return pulumi.all(connection.platformAdminRoleArns);
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { AwsAppPlatform } from "./awsPlatform";
+import { AwsConnection } from "../platformConnection";
+import { platformAdmins } from "./awsPlatform";
 import { organizationKeyPolicy } from "./policies";
 import { organizationKeyAlias } from "../naming";
 
@@ -9,8 +10,10 @@ export interface OrganizationSecretsKeyArgs {
     organization: string;
     /** IRSA role ARNs of the organization's secretsmanager apps (may decrypt, only via Secrets Manager). */
     appRoleArns: pulumi.Input<string>[];
-    /** Shared AWS facts (provider, account, platform admins). */
-    platform: AwsAppPlatform;
+    /** Environment (stack) name (alias, tags). */
+    env: string;
+    /** The shared AWS account (the AWS provider comes from the parent's `providers`). */
+    aws: AwsConnection;
 }
 
 /**
@@ -26,19 +29,20 @@ export class OrganizationSecretsKey extends pulumi.ComponentResource {
 
     constructor(name: string, args: OrganizationSecretsKeyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:OrganizationSecretsKey", name, {}, opts);
-        const p = args.platform;
-        const child = { parent: this, provider: p.provider };
+        const p = args.aws;
+        const env = args.env;
+        const child = { parent: this };
         // The admins once the deployer is verified among them: no key (and so no secret) exists before that.
-        const policy = pulumi.all([p.partition, p.accountId, pulumi.all(args.appRoleArns), p.verifiedPlatformAdminRoleArns()]).apply(([partition, account, roles, admins]) =>
+        const policy = pulumi.all([p.partition, p.accountId, pulumi.all(args.appRoleArns), platformAdmins(p)]).apply(([partition, account, roles, admins]) =>
             JSON.stringify(organizationKeyPolicy(partition, account, p.region, roles, admins)));
         const key = new aws.kms.Key(`${name}`, {
-            description: `postgres-access ${p.env}: database credentials of organization ${args.organization}`,
+            description: `postgres-access ${env}: database credentials of organization ${args.organization}`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
             policy,
-            tags: { "managed-by": "postgres-access", organization: args.organization, environment: p.env },
+            tags: { "managed-by": "postgres-access", organization: args.organization, environment: env },
         }, child);
-        new aws.kms.Alias(`${name}-alias`, { name: organizationKeyAlias(p.env, args.organization), targetKeyId: key.keyId }, child);
+        new aws.kms.Alias(`${name}-alias`, { name: organizationKeyAlias(env, args.organization), targetKeyId: key.keyId }, child);
         this.keyArn = key.arn;
         this.keyId = key.keyId;
         this.registerOutputs({ keyArn: this.keyArn });

@@ -9,7 +9,7 @@ import { ENV_NAME_MAX, ENV_NAME_PATTERN, NAME_PATTERN, NamedOrganization, derive
 import { CredentialSource, DeliveryMode } from "../types";
 import { pemBundleProblems, readPemFile, runTime } from "./certificateBundle";
 import { accessPolicyOf, accessRequestProblems } from "./accessRequestConfig";
-import { DELIVERY_MODES, SCHEMA_DEFAULTS, StackConfig, appSchema, quantityValue, stackConfigSchema } from "./schema";
+import { DELIVERY_MODES, OrganizationConfig, SCHEMA_DEFAULTS, StackConfig, appSchema, organizationSchema, quantityValue, stackConfigSchema } from "./schema";
 import { ConfigError, ConfigProblem, zodProblems } from "./problems";
 
 /** Which delivery modes each credential source can feed, the first being the default. */
@@ -288,22 +288,26 @@ export function parseStackConfig(raw: unknown, env: string, options: ParseOption
         database: { ...data.database, rds },
         aws: data.aws,
         vault: data.vault ? { ...data.vault, mount: data.vault.mount ?? `database-${env}` } : undefined,
-        organizations: data.organizations.map((org) => ({
-            name: org.name,
-            connectionLimit: org.connectionLimit,
-            quota: org.quota,
-            adoptExisting: org.adoptExisting,
-            accessRequests: org.accessRequests ?? [],
-            apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
-                const parsedApp = org.apps ? app : appSchema.parse(app);
-                return {
-                    ...parsedApp,
-                    delivery: parsedApp.delivery ?? DELIVERY_FOR_CREDENTIALS[parsedApp.credentials][0],
-                    isDefaultApp: org.apps === undefined,
-                };
-            }),
-        })),
+        organizations: data.organizations.map(organizationConfigOf),
         accessPolicy: accessPolicyOf(data.accessPolicy),
     };
 }
 
+/** One parsed organization with its defaults applied (the default app when `apps` is absent). */
+export function organizationConfigOf(org: z.infer<typeof organizationSchema>): OrganizationConfig {
+    return {
+        name: org.name,
+        connectionLimit: org.connectionLimit,
+        quota: org.quota,
+        adoptExisting: org.adoptExisting,
+        accessRequests: org.accessRequests ?? [],
+        apps: (org.apps ?? [{ name: org.name, access: org.access, credentials: org.credentials } as z.infer<typeof appSchema>]).map((app) => {
+            const parsedApp = org.apps ? app : appSchema.parse(app);
+            return {
+                ...parsedApp,
+                delivery: parsedApp.delivery ?? DELIVERY_FOR_CREDENTIALS[parsedApp.credentials][0],
+                isDefaultApp: org.apps === undefined,
+            };
+        }),
+    };
+}

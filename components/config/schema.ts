@@ -289,7 +289,7 @@ export const accessRequestSchema = z.strictObject({
 
 export type AccessRequestConfig = z.infer<typeof accessRequestSchema>;
 
-const organizationSchema = z.strictObject({
+export const organizationSchema = z.strictObject({
     name: dnsName(40),
     connectionLimit: positiveInt("connections", 1, 10000).default(100),
     quota: z

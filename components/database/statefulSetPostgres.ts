@@ -1,6 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { restrictedSecurityContexts } from "../kubernetes/podSecurity";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { DatabaseEngine, PostgresServer, ServerTlsMode } from "./postgresServer";
@@ -118,29 +119,7 @@ export function statefulSetPostgresProblems(args: StatefulSetPostgresArgs): stri
 /** The admin login inside the in-cluster server. */
 export const ADMIN_USER = "postgres";
 
-/** Pod and container security settings meeting Pod Security "restricted". */
-export function restrictedSecurityContexts(uid: number): { pod: k8s.types.input.core.v1.PodSecurityContext; container: k8s.types.input.core.v1.SecurityContext } {
-    return {
-        pod: {
-            runAsNonRoot: true,
-            runAsUser: uid,
-            runAsGroup: uid,
-            fsGroup: uid,
-            fsGroupChangePolicy: "OnRootMismatch",
-            seccompProfile: { type: "RuntimeDefault" },
-        },
-        container: {
-            runAsNonRoot: true,
-            runAsUser: uid,
-            runAsGroup: uid,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-        },
-    };
-}
+export { restrictedSecurityContexts };
 
 /**
  * PostgreSQL as a hardened single-replica StatefulSet: generated admin password (secret; read from a file

@@ -14,6 +14,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { managedLabels } from "./organizationNamespace";
+import { restrictedSecurityContexts } from "./podSecurity";
 
 /** Settings of the SPIRE installation (config `database.spiffe`). */
 export interface SpiffeSettings {
@@ -119,20 +120,6 @@ export function spiffeHelperConfig(options: SpiffeHelperConfigOptions): string {
     return lines.join("\n") + "\n";
 }
 
-/** Container security context meeting Pod Security "restricted". */
-function restricted(uid: number): k8s.types.input.core.v1.SecurityContext {
-    return {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: uid,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ["ALL"] },
-        seccompProfile: { type: "RuntimeDefault" },
-    };
-}
-
 /** What a pod needs for SPIFFE certificates: a native sidecar (restartPolicy Always) plus volumes. */
 export interface SpiffePodPieces {
     initContainers: k8s.types.input.core.v1.Container[];
@@ -160,7 +147,7 @@ export function spiffePodPieces(
             image: settings.helperImage,
             args: ["-config", `${HELPER_CONFIG_DIR}/helper.conf`],
             restartPolicy: "Always",
-            securityContext: restricted(uid),
+            securityContext: restrictedSecurityContexts(uid).container,
             resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
             startupProbe: { ...probe("/ready"), periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 150 },
             livenessProbe: { ...probe("/live"), periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
+import { NO_ELEVATED_ATTRIBUTES } from "./roleAttributes";
 import * as random from "@pulumi/random";
 import { AccessLevel } from "../types";
 import { SCRAM_SALT_BYTES, scramSha256Verifier } from "./scramVerifier";
@@ -33,11 +34,7 @@ export function loginRoleSettings(args: AppLoginArgs): postgresql.RoleArgs {
         name: args.roleName,
         login: true,
         inherit: true,
-        superuser: false,
-        createDatabase: false,
-        createRole: false,
-        replication: false,
-        bypassRowLevelSecurity: false,
+        ...NO_ELEVATED_ATTRIBUTES,
         connectionLimit: args.connectionLimit,
         roles: [args.groupRole],
         // Owner apps act as the owner group role, so every object they create belongs to the group and the

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
+import { NO_ELEVATED_ATTRIBUTES } from "./roleAttributes";
 import { OrganizationNames } from "../naming";
 import { AccessLevel } from "../types";
 
@@ -72,11 +73,7 @@ export class OrganizationDatabase extends pulumi.ComponentResource {
                 name: roleName,
                 login: false,
                 inherit: true,
-                superuser: false,
-                createDatabase: false,
-                createRole: false,
-                replication: false,
-                bypassRowLevelSecurity: false,
+                ...NO_ELEVATED_ATTRIBUTES,
             }, { ...child, ...opts });
         // The owner owns the database and every object in it: kept on removal (with the server's provider,
         // as it exists before the database does), never dropped by the program.

@@ -8,6 +8,7 @@
  * Pure functions, executed for real in test/vault.
  */
 import { quoteIdentifier } from "./sqlQuoting";
+import { NO_ELEVATED_ATTRIBUTES_SQL } from "../postgres/roleAttributes";
 
 /** Static role rotation (Vault's default for PostgreSQL, stated explicitly). */
 export function staticRotationStatements(): string[] {
@@ -25,7 +26,7 @@ export function rootRotationStatements(): string[] {
  */
 export function dynamicCreationStatements(groupRole: string, connectionLimit: number): string[] {
     return [
-        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT ${Math.trunc(connectionLimit)} IN ROLE ${quoteIdentifier(groupRole)};`,
+        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' ${NO_ELEVATED_ATTRIBUTES_SQL} INHERIT CONNECTION LIMIT ${Math.trunc(connectionLimit)} IN ROLE ${quoteIdentifier(groupRole)};`,
     ];
 }
 

@@ -4,7 +4,8 @@ import * as vault from "@pulumi/vault";
 import * as k8s from "@pulumi/kubernetes";
 import { AppSpec } from "../types";
 import { ConnectionSettings } from "../connectionInfo";
-import { VaultAppPlatform } from "./vaultPlatform";
+import { VaultOrganizationAccess } from "./vaultPlatform";
+import { VaultConnection } from "../platformConnection";
 import { VAULT_TOKEN_MAX_TTL, appPolicy, credentialsPath } from "./vaultPolicies";
 import { dynamicCreationStatements, dynamicRenewStatements, dynamicRevocationStatements, staticRotationStatements } from "./postgresStatements";
 import { VAULT_AUDIENCE, vaultAgentAnnotations, vaultAgentTokenVolume, vaultSecretProviderClass, vaultSecretsOperatorObjects } from "../kubernetes/vaultDelivery";
@@ -12,8 +13,6 @@ import { managedLabels } from "../kubernetes/organizationNamespace";
 
 export interface VaultAppCredentialsArgs {
     app: AppSpec;
-    /** The app's organization (default: `namespaceName`, which is the organization's name). */
-    organization?: string;
     /** Namespace name (from config) and as created. */
     namespaceName: string;
     namespace: pulumi.Input<string>;
@@ -25,22 +24,20 @@ export interface VaultAppCredentialsArgs {
     groupRole: pulumi.Input<string>;
     /** Resources the Vault role needs first (login role, grants). */
     dependsOn: pulumi.Resource[];
-    /**
-     * What the organization's Vault connection needs first: its database, group roles and grants (default:
-     * `dependsOn`). Only the first app of an organization creates the connection.
-     */
-    organizationReady?: pulumi.Resource[];
     /** Name of the delivered objects / Secret. */
     deliveryName: string;
     /** Connection settings without credentials. */
     settings: pulumi.Input<ConnectionSettings>;
-    /** Shared Vault pieces. The postgresql provider comes from the parent's `providers`. */
-    platform: VaultAppPlatform;
+    /** The shared Vault engine. The Vault and postgresql providers come from the parent's `providers`. */
+    vault: VaultConnection;
+    /** The organization's own connection in the mount. */
+    connection: VaultOrganizationAccess;
+    /** PostgreSQL major version: from 16 on, the organization's admin needs ADMIN OPTION on the login it rotates. */
+    majorVersion: number;
 }
 
 /**
- * One app's Vault side, on its organization's own connection (created with the organization's first Vault
- * app): for a static app ADMIN OPTION for the organization's admin on the app's login (PostgreSQL 16+; a
+ * One app's Vault side, on its organization's own connection (created by the organization): for a static app ADMIN OPTION for the organization's admin on the app's login (PostgreSQL 16+; a
  * dynamic app's group role gets it once, from the connection), the static role (rotation) or dynamic role
  * (TTL), a policy allowing only `read` on the app's own credentials path (and, for a dynamic app the Vault
  * Secrets Operator delivers, revoking its own leases), a Kubernetes auth role bound to
@@ -58,17 +55,17 @@ export class VaultAppCredentials extends pulumi.ComponentResource {
 
     constructor(name: string, args: VaultAppCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("postgres-access:index:VaultAppCredentials", name, {}, opts);
-        const { app, platform } = args;
+        const { app, connection } = args;
+        const platform = { ...args.vault, mount: pulumi.output(args.vault.mount), defaults: args.vault };
         const dynamic = app.credentials === "vault-dynamic";
         const kind = dynamic ? "dynamic" : "static";
-        const vaultOpts = { parent: this, provider: platform.provider };
+        const vaultOpts = { parent: this };
         const pgOpts = { parent: this };
 
-        const connection = platform.organizationConnection(args.organization ?? args.namespaceName, args.organizationReady ?? args.dependsOn);
         // PostgreSQL 16+: CREATEROLE alone no longer lets the admin alter (rotate) a role; it needs ADMIN
         // OPTION on exactly that role. The login is this app's alone, so this is the one grant for it.
         const adminGrants: pulumi.Resource[] = [];
-        if (!dynamic && platform.majorVersion >= 16) {
+        if (!dynamic && args.majorVersion >= 16) {
             adminGrants.push(new postgresql.GrantRole(`${name}-vault-admin`, {
                 role: connection.adminLogin.name,
                 grantRole: args.loginRole!,

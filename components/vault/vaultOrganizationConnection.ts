@@ -2,10 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
-import { PostgresServer } from "../database/postgresServer";
+import { DatabaseServerConnection } from "../platformConnection";
 import { databaseUrl } from "../connectionInfo";
 import { rootRotationStatements } from "./postgresStatements";
 import { scramVerifierOf } from "../postgres/appLogin";
+import { NO_ELEVATED_ATTRIBUTES } from "../postgres/roleAttributes";
 
 export interface VaultOrganizationConnectionArgs {
     /** The organization. */
@@ -19,7 +20,7 @@ export interface VaultOrganizationConnectionArgs {
     /** Mount path of the database secrets engine. */
     mount: pulumi.Input<string>;
     /** The server. */
-    server: PostgresServer;
+    server: Pick<DatabaseServerConnection, "majorVersion" | "tls" | "host" | "port" | "caCertPem">;
     /** Exactly the organization's Vault roles (never a wildcard, never another organization's). */
     allowedRoles: string[];
     /**
@@ -27,10 +28,11 @@ export interface VaultOrganizationConnectionArgs {
      * (PostgreSQL 16+), however many apps share it.
      */
     dynamicGroupRoles: string[];
-    /** Explicit postgresql provider (server admin). */
-    postgresProvider: postgresql.Provider;
-    /** Explicit Vault provider. */
-    vaultProvider: vault.Provider;
+    /**
+     * The admin's postgresql provider connected to the organization's database (the admin login's delete
+     * runs there). Absent: the parent's.
+     */
+    postgresProvider?: postgresql.Provider;
     /** Host/port Vault reaches the server on (defaults to the server's). */
     host?: pulumi.Input<string>;
     port?: pulumi.Input<number>;
@@ -80,12 +82,10 @@ export class VaultOrganizationConnection extends pulumi.ComponentResource {
         this.adminLogin = new postgresql.Role(`${name}-admin`, {
             name: args.adminRole,
             login: true,
-            createRole: true,
             inherit: false,
-            superuser: false,
-            createDatabase: false,
-            replication: false,
-            bypassRowLevelSecurity: false,
+            ...NO_ELEVATED_ATTRIBUTES,
+            // its one elevated attribute: it creates and rotates the organization's Vault users
+            createRole: true,
             connectionLimit: 10,
             passwordWo: scramVerifierOf(`${name}-admin`, secretPassword, this),
             passwordWoVersion: "1",
@@ -134,7 +134,7 @@ export class VaultOrganizationConnection extends pulumi.ComponentResource {
                 tlsCa: args.server.tls === "verify-full" ? args.server.caCertPem : undefined,
             },
             rootRotationStatements: rootRotationStatements(),
-        }, { parent: this, provider: args.vaultProvider, dependsOn: [this.adminLogin, connect, ...adminOptions], additionalSecretOutputs: ["postgresql"] });
+        }, { parent: this, dependsOn: [this.adminLogin, connect, ...adminOptions], additionalSecretOutputs: ["postgresql"] });
 
         this.connectionName = this.connection.name;
         this.ready = [this.adminLogin, connect, ...adminOptions, this.connection];

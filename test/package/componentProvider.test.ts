@@ -47,7 +47,7 @@ describe("component provider (multi-language package)", function () {
 
     it("the analyzer accepts PostgresAccess and the building blocks", () => {
         assert.deepStrictEqual(Object.keys(schema.resources).sort(), PROVIDED_COMPONENTS.map((c) => `postgres-access:index:${c.name}`).sort());
-        assert.deepStrictEqual(PROVIDED_COMPONENTS.map((c) => c.name).sort(), ["PostgresAccess", "RdsPostgres", "StatefulSetPostgres"]);
+        assert.deepStrictEqual(PROVIDED_COMPONENTS.map((c) => c.name).sort(), ["Organization", "PostgresAccess", "RdsPostgres", "StatefulSetPostgres"]);
     });
 
     it(`${PACKAGE_SCHEMA_FILE} is committed and current (regenerate with \`npm run schema\`)`, () => {
@@ -123,6 +123,67 @@ describe("component provider (multi-language package)", function () {
         assert.ok(typescript.resources.length > 100, `${typescript.resources.length} resources`);
         assert.deepStrictEqual(view(constructed.resources), view(typescript.resources));
         assert.deepStrictEqual(constructed.result.outputs, Object.keys(schema.resources["postgres-access:index:PostgresAccess"].properties).sort());
+    });
+
+    it("an Organization from plain JSON args (a platform's connection, as another language sends it) registers what the TypeScript call does", async () => {
+        const config = devConfig() as { organizations: unknown[] };
+        // The connection as a platform stack would export it: plain values, the admin password a secret.
+        const args = {
+            env: "dev",
+            organization: config.organizations[2], // initech: Vault static and dynamic apps, vault-agent delivery
+            connection: {
+                database: {
+                    engine: "statefulset", majorVersion: "17", tls: "require", host: "postgres.postgres.svc.cluster.local", port: 5432,
+                    adminUsername: "postgres", adminPassword: "admin-password", adminIsSuperuser: true, caCertPem: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+                    adminEndpoint: { host: "localhost", port: 15432 }, egress: { namespace: "postgres" },
+                },
+                vault: {
+                    address: "https://vault.dev.example.internal:8200", mount: "database-dev", kubernetesAuthMount: "kubernetes",
+                    defaultTtl: 3600, maxTtl: 86400, staticRotationPeriod: 86400, egress: [{ namespace: "vault", port: 8200 }],
+                },
+            },
+        };
+        const view = (resources: RecordedResource[]) => resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.inputs, provider: r.provider, aliases: r.aliases })).sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        const postgresql = require("@pulumi/postgresql") as typeof import("@pulumi/postgresql");
+        const vault = require("@pulumi/vault") as typeof import("@pulumi/vault");
+        const { Organization } = require("../../components/organization") as typeof import("../../components/organization");
+        const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+        const { deserializeInputs } = require("@pulumi/pulumi/provider/server");
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        const providers = () => ({
+            postgresql: new postgresql.Provider("postgres-admin", { host: "localhost", port: 15432, username: "postgres", password: "admin-password", sslmode: "require" }),
+            vault: new vault.Provider("vault", { address: args.connection.vault.address }),
+        });
+        const typescript = await runPulumi(() => new Organization("initech", args as never, { providers: providers() }).urn, { stack: "dev" });
+        const inputs = await deserializeInputs(Struct.fromJavaScript(JSON.parse(JSON.stringify(args))), new Map());
+        const constructed = await runPulumi(async () => {
+            const result = await provider.construct("initech", "postgres-access:index:Organization", inputs, { providers: providers() });
+            return Object.keys(result.state ?? {}).sort();
+        }, { stack: "dev" });
+        const types = typescript.resources.map((r) => r.type);
+        for (const expected of ["postgres-access:index:VaultOrganizationConnection", "postgres-access:index:VaultAppCredentials", "pulumi:providers:postgresql"]) assert.ok(types.includes(expected), expected);
+        assert.deepStrictEqual(view(constructed.resources), view(typescript.resources));
+        assert.deepStrictEqual(constructed.result, Object.keys(schema.resources["postgres-access:index:Organization"].properties).sort());
+    });
+
+    it("an Organization's bad args reach the other language as problems with their paths, before anything is registered", async () => {
+        let thrown: Error | undefined;
+        const run = await runPulumi(async () => {
+            try {
+                await provider.construct("acme", "postgres-access:index:Organization", {
+                    env: "dev",
+                    organization: { name: "acme", apps: [{ name: "web", access: "admin" }, { name: "jobs", credentials: "vault-static" }] },
+                    connection: { database: { engine: "statefulset", majorVersion: "17", tls: "require", host: "h", port: 5432, adminUsername: "postgres", adminPassword: "p", adminIsSuperuser: true, caCertPem: "", egress: { namespace: "postgres" } } },
+                }, {});
+            } catch (err) {
+                thrown = err as Error;
+            }
+        }, { stack: "dev" });
+        assert.ok(thrown);
+        assert.match(thrown.message, /organization\.apps\[0\]\.access: expected one of/);
+        assert.match(thrown.message, /organization\.apps\[1\]\.credentials: "vault-static" needs the postgres-access:vault config/);
+        assert.deepStrictEqual(run.resources, []);
     });
 
     it("the README's YAML example is a call the provider accepts", async () => {

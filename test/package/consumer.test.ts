@@ -74,21 +74,14 @@ void report(() => new PostgresAccess("platform", spec).organizations);
 `;
 
 const BLOCKS = `
-import * as postgresql from "@pulumi/postgresql";
-import { Organization, OrganizationSpec, StatefulSetPostgres, ServerTlsMode } from "postgres-access";
+import { Organization, OrganizationSettings, PlatformConnection, StatefulSetPostgres, ServerTlsMode, platformProviders } from "postgres-access";
 import { report } from "./common";
 
-function organization(name: string, apps: string[]): OrganizationSpec {
-    return {
-        name,
-        connectionLimit: 50,
-        quota: { cpu: "2", memory: "4Gi", pods: 20 },
-        apps: apps.map((app) => ({ name: app, access: "readwrite", credentials: "kubernetes", delivery: "secret", connectionLimit: 10, isDefaultApp: false })),
-    };
-}
-
 void report(() => {
-    const organizations = [organization("acme", ["web"]), organization("globex", ["etl", "api"])];
+    const organizations: OrganizationSettings[] = [
+        { name: "acme", apps: [{ name: "web" }] },
+        { name: "globex", quota: { cpu: "2", memory: "4Gi", pods: 20 }, apps: [{ name: "etl", access: "owner" }, { name: "api", access: "readonly" }] },
+    ];
     const server = new StatefulSetPostgres("postgres", {
         namespace: "postgres",
         version: "18",
@@ -98,14 +91,17 @@ void report(() => {
         maxConnections: 100,
         clientNamespaces: organizations.map((o) => o.name),
     });
-    const admin = new postgresql.Provider("admin", {
-        host: server.host, port: server.port, username: server.adminUsername, password: server.adminPassword,
-        sslmode: "require", superuser: server.adminIsSuperuser,
-    });
-    const built = organizations.map((spec) => new Organization(spec.name, {
-        env: "consumer", organization: spec, server, postgresProvider: admin,
-        databaseEgress: { namespace: "postgres" }, platform: {},
-    }));
+    // What a platform stack would export for its organizations' stacks (plain data).
+    const connection: PlatformConnection = {
+        database: {
+            engine: server.engine, majorVersion: server.majorVersion, tls: server.tls, host: server.host, port: server.port,
+            adminUsername: server.adminUsername, adminPassword: server.adminPassword, adminIsSuperuser: server.adminIsSuperuser,
+            caCertPem: server.caCertPem, egress: { namespace: "postgres" },
+        },
+    };
+    const providers = platformProviders({ env: "consumer" }, connection);
+    const built = organizations.map((organization) => new Organization(organization.name, { env: "consumer", organization, connection },
+        { providers: { postgresql: providers.postgresql }, dependsOn: [server] }));
     return server.host.apply((host) => ({ host, organizations: built.map((o) => o.organizationName) }));
 });
 `;
@@ -171,12 +167,13 @@ describe("npm package consumer (separate project, compiled JavaScript, plain nod
         assert.strictEqual(outputs.globex.namespace, "globex");
     });
 
-    it("the building blocks: a server, an admin provider and two organizations", () => {
+    it("the building blocks: a server, its connection as plain data, the platform's providers and two organizations", () => {
         const report = runCompiled("blocks.js");
         assert.strictEqual(report.tsNodeLoaded, false);
         assert.strictEqual(report.pulumiCopies.length, 1, `one @pulumi/pulumi: ${report.pulumiCopies}`);
         assert.deepStrictEqual(report.outputs, { host: "postgres.postgres.svc.cluster.local", organizations: ["acme", "globex"] });
         assert.strictEqual(report.resources.filter((r) => r.type === "postgresql:index/role:Role" && r.name.endsWith("-login-role")).length, 3, "one login per app");
+        assert.deepStrictEqual(report.resources.filter((r) => r.type === "pulumi:providers:postgresql").map((r) => r.name).sort(), ["acme-postgres-admin", "globex-postgres-admin", "postgres-admin"], "the admin, and each organization's own on its database");
         assert.ok(!report.resources.some((r) => r.type === "postgres-access:index:PostgresAccess"));
     });
 });

@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as vault from "@pulumi/vault";
 import { runPulumi } from "../../testing/offlineRun";
-import { VaultDatabaseEngine, VaultOrganizationSpec, vaultEngineProblems } from "../../components/vault/vaultDatabaseEngine";
+import { VaultDatabaseEngine } from "../../components/vault/vaultDatabaseEngine";
+import { VaultOrganizationConnection, VaultOrganizationConnectionArgs } from "../../components/vault/vaultOrganizationConnection";
 import { PostgresServer } from "../../components/database/postgresServer";
 import { PG_IDENTIFIER_MAX_BYTES, derivedNameProblems, vaultAdminRoleName } from "../../components/naming";
 import { ConfigError, parseStackConfig } from "../../components/config";
@@ -29,7 +30,9 @@ function fakeServer(majorVersion: string): PostgresServer {
     };
 }
 
-const acme: VaultOrganizationSpec = {
+type OrganizationSpec = Omit<VaultOrganizationConnectionArgs, "mount" | "server" | "dependsOn" | "postgresProvider">;
+
+const acme: OrganizationSpec = {
     organization: "acme",
     database: "acme",
     adminRole: "acme_vault_admin",
@@ -42,22 +45,17 @@ const acme: VaultOrganizationSpec = {
 async function engineRun(majorVersion: string) {
     const captured: Captured[] = [];
     const run = await runPulumi(() => {
-        const engine = new VaultDatabaseEngine("vault", {
-            mount: "database-dev",
-            server: fakeServer(majorVersion),
-            organizations: [acme, { ...acme, organization: "globex", database: "globex", adminRole: "globex_vault_admin", connectionName: "globex", allowedRoles: ["globex-dev-ledger"], dynamicGroupRoles: ["globex_readwrite"] }],
-            postgresProvider: new postgresql.Provider("pg", { host: "localhost", username: "postgres", password: "x", sslmode: "require" }),
-            vaultProvider: new vault.Provider("vault", { address: "https://vault.example.com:8200" }),
-        }, {
-            transformations: [(args) => {
-                captured.push({ type: args.type, name: args.name, opts: args.opts as pulumi.CustomResourceOptions });
-                return undefined;
-            }],
-        });
-        const first = engine.connectionFor("acme", []);
-        assert.strictEqual(engine.connectionFor("acme", []), first, "one connection per organization, whoever asks");
-        engine.connectionFor("globex", []);
-        assert.throws(() => engine.connectionFor("initech", []), /organization "initech" has no Vault apps/);
+        const transformations: pulumi.ResourceTransformation[] = [(args) => {
+            captured.push({ type: args.type, name: args.name, opts: args.opts as pulumi.CustomResourceOptions });
+            return undefined;
+        }];
+        const vaultProvider = new vault.Provider("vault", { address: "https://vault.example.com:8200" });
+        const postgresProvider = new postgresql.Provider("pg", { host: "localhost", username: "postgres", password: "x", sslmode: "require" });
+        const engine = new VaultDatabaseEngine("vault", { mount: "database-dev" }, { provider: vaultProvider, transformations });
+        // each organization owns its connection (Organization creates it); here two, as two organizations would
+        for (const spec of [acme, { ...acme, organization: "globex", database: "globex", adminRole: "globex_vault_admin", connectionName: "globex", allowedRoles: ["globex-dev-ledger"], dynamicGroupRoles: ["globex_readwrite"] }]) {
+            new VaultOrganizationConnection(`vault-${spec.organization}`, { ...spec, mount: engine.mount, server: fakeServer(majorVersion), dependsOn: [] }, { providers: { vault: vaultProvider, postgresql: postgresProvider }, transformations });
+        }
         return engine;
     });
     return { ...run, captured };
@@ -107,13 +105,12 @@ describe("Vault components under mocks", function () {
         assert.deepStrictEqual(run.ofType("vault:index/mount:Mount").map((m) => m.inputs.path), ["database-dev"], "one mount per environment");
     });
 
-    it("refuses wildcards and a role, connection or admin served twice", () => {
-        assert.deepStrictEqual(vaultEngineProblems([acme]), []);
-        const problems = vaultEngineProblems([acme, { ...acme, organization: "globex", allowedRoles: ["acme-dev-analytics", "x-*"] }]).join("\n");
-        assert.match(problems, /Vault role "acme-dev-analytics" of organization "globex" is already organization "acme"'s/);
-        assert.match(problems, /allowed role "x-\*" is a wildcard/);
-        assert.match(problems, /connection "acme"/);
-        assert.match(problems, /admin login "acme_vault_admin"/);
+    it("refuses a connection without roles or with a wildcard role", async () => {
+        for (const allowedRoles of [[], ["acme-dev-analytics", "x-*"]]) {
+            await runPulumi(() => {
+                assert.throws(() => new VaultOrganizationConnection("vault-acme", { ...acme, allowedRoles, mount: "database-dev", server: fakeServer("17"), dependsOn: [] }), /allowedRoles must be explicit role names, never a wildcard/);
+            });
+        }
     });
 });
 
