@@ -81,7 +81,7 @@ export function organizationPostgresProvider(env: string, connection: PlatformCo
 }
 
 /** The Vault provider (address/namespace from the connection, token from VAULT_TOKEN). */
-export function vaultProvider(env: string, connection: NonNullable<PlatformConnection["vault"]>, opts?: pulumi.CustomResourceOptions): vault.Provider {
+export function vaultProvider(env: string, connection: Pick<NonNullable<PlatformConnection["vault"]>, "address" | "namespace" | "caCertPem">, opts?: pulumi.CustomResourceOptions): vault.Provider {
     return new vault.Provider("vault", {
         address: connection.address,
         namespace: connection.namespace,

@@ -35,7 +35,7 @@ export interface OrganizationNamespaceArgs {
      * Where the database is: the server's namespace (in-cluster StatefulSet) or CIDR blocks (RDS subnets).
      * Egress to it on `databasePort` is the only non-DNS egress the namespace allows.
      */
-    databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<string[]> };
+    databaseEgress: { namespace?: string; cidrBlocks?: pulumi.Input<pulumi.Input<string>[]> };
     /** Extra egress (e.g. to Vault for vault-agent apps): a namespace and/or CIDR blocks, and a port; optional. */
     extraEgress?: { namespace?: string; cidrBlocks?: string[]; port: number }[];
     /** Adopt the namespace kept when the organization was removed (Pulumi `import` by name). Default false. */

@@ -42,11 +42,37 @@ describe("validation before the first child", () => {
             adminPassword: pulumi.secret("pw"), adminIsSuperuser: false, caCertPem: pulumi.output(""), tls: "require",
         } as const;
         const database = { groupRoles: { readwrite: { name: pulumi.output("acme_readwrite") } }, privilegesReady: [], databaseName: pulumi.output("acme") };
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { appNames } = require("../../components/naming") as typeof import("../../components/naming");
         const { message, resources } = await failedConstruction(() => new AppAccess("acme-web", {
             env: "dev", organization: { name: "acme", connectionLimit: 100, quota: { cpu: "4", memory: "8Gi", pods: 50 }, apps: [app] },
-            app, server, database: database as never, namespace: "acme", platform: {},
+            app, names: appNames("acme", "web", "dev", false), database: database as never, namespace: "acme", connection: { database: { ...server, egress: { cidrBlocks: [] } } },
         }));
         assert.match(message, /credentials "secretsmanager" need the AWS settings/);
         assert.deepStrictEqual(resources.map((r) => r.type), ["postgres-access:index:AppAccess"]);
+    });
+
+    it("Organization: every problem of its args with its path, nothing registered, not even the component", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { Organization } = require("../../components/organization") as typeof import("../../components/organization");
+        const connection: import("../../components/platformConnection").PlatformConnection = {
+            database: {
+                engine: "rds", majorVersion: "18", tls: "verify-full", host: "db", port: 5432, adminUsername: "pgadmin",
+                adminPassword: "pw", adminIsSuperuser: false, caCertPem: "", egress: { cidrBlocks: ["10.0.1.0/24"] },
+            },
+        } as const;
+        const { message, resources } = await failedConstruction(() => new Organization("acme", {
+            env: "dev",
+            organization: { name: "acme", apps: [{ name: "web", access: "admin" as never }, { name: "jobs", credentials: "secretsmanager" }, { name: "web" }] },
+            accessPolicy: { requiredApprovals: 0 },
+            connection,
+        }));
+        for (const expected of [
+            /organization\.apps\[0\]\.access: expected one of/,
+            /organization\.apps\[1\]\.credentials: "secretsmanager" needs the postgres-access:aws config/,
+            /organization\.apps\[2\]\.name: duplicate app "web"/,
+            /accessPolicy\.requiredApprovals/,
+        ]) assert.match(message, expected);
+        assert.deepStrictEqual(resources, []);
     });
 });
