@@ -8,14 +8,9 @@
 import { z } from "zod";
 import { ENV_NAME_MAX, ENV_NAME_PATTERN } from "../naming";
 
-/** Which part of a split environment a stack holds. */
-export const StackPart = {
-    /** The shared platform: server, maintenance databases, Vault mount; exports `platform`. */
-    Platform: "platform",
-    /** Some of the environment's organizations, on the platform stack named by `platformStack`. */
-    Organizations: "organizations",
-} as const;
-export type StackPart = (typeof StackPart)[keyof typeof StackPart];
+import { StackPart } from "../postgresAccessArgs";
+
+export { StackPart };
 
 /** `<organization>/<project>/<stack>`, as `pulumi stack ls --all` and StackReference name stacks. */
 export const STACK_NAME_PATTERN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
