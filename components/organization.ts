@@ -106,7 +106,7 @@ export class Organization extends pulumi.ComponentResource {
         const adminProvider = this.getProvider("postgresql::") as postgresql.Provider | undefined;
         // The same admin on the organization's own database (its logins and group roles use it).
         const ownProvider = organizationPostgresProvider(env, connection, org.name, { parent: this, aliases: formerlyParentsChild(parent) });
-        const namespaceBundle = this.namespaceBundle(name, org, names, apps.map((a) => a.names), approved, connection);
+        const namespaceBundle = this.namespaceBundle(name, env, org, names, apps.map((a) => a.names), approved, connection);
 
         const database = new OrganizationDatabase(`${name}-database`, {
             names,
@@ -193,7 +193,7 @@ export class Organization extends pulumi.ComponentResource {
      * The namespace with one ServiceAccount per app (its IRSA role for secretsmanager apps) and one per
      * access request's requester that is no app's (the role of its approved secretsmanager request).
      */
-    private namespaceBundle(name: string, org: OrganizationSpec, names: OrganizationNames, apps: AppNames[], approved: { request: { credentials: string; serviceAccount: string }; names: AccessRequestNames }[], connection: PlatformConnection): OrganizationNamespace {
+    private namespaceBundle(name: string, env: string, org: OrganizationSpec, names: OrganizationNames, apps: AppNames[], approved: { request: { credentials: string; serviceAccount: string }; names: AccessRequestNames }[], connection: PlatformConnection): OrganizationNamespace {
         const aws = connection.aws;
         // An approved secretsmanager request's IRSA role, on its ServiceAccount (one per account: config check).
         const requestRole = (serviceAccount: string) => {
@@ -202,6 +202,7 @@ export class Organization extends pulumi.ComponentResource {
         };
         return new OrganizationNamespace(`${name}-namespace`, {
             name: names.namespace,
+            environment: env,
             quota: org.quota,
             serviceAccounts: [...org.apps.map((app, i) => ({
                 name: apps[i].serviceAccount,

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import {
-    ConfigError, ConfigProblem, accessPolicyOf, accessRequestProblems, crossFieldProblems, organizationConfigOf, stackConfigSchema, zodProblems,
+    ConfigError, ConfigProblem, accessPolicyOf, accessRequestProblems, crossFieldProblems, organizationConfigOf, organizationSchema, stackConfigSchema, zodProblems,
 } from "./config";
 import { AccessPolicy } from "./accessRequests";
 import { OrganizationSpec } from "./types";
@@ -15,7 +15,7 @@ import { PlatformConnection } from "./platformConnection";
 import { AccessPolicySettings, OrganizationSettings, SpiffeTrust } from "./postgresAccessArgs";
 
 const organizationArgsSchema = z.strictObject({
-    organization: stackConfigSchema.shape.organizations.element,
+    organization: organizationSchema,
     accessPolicy: stackConfigSchema.shape.accessPolicy,
 });
 const spiffeSchema = stackConfigSchema.shape.database.shape.spiffe.unwrap();

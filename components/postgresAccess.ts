@@ -17,7 +17,9 @@ import { appCertificateCommonName } from "./kubernetes/spiffe";
 import { appNames } from "./naming";
 import { VAULT_ENGINE_NAME, VaultDatabaseEngine } from "./vault/vaultDatabaseEngine";
 import { vaultAgentEgress } from "./kubernetes/vaultDelivery";
-import { OrganizationSettings, PostgresAccessArgs } from "./postgresAccessArgs";
+import { ENVIRONMENT_LABEL } from "./kubernetes/organizationNamespace";
+import { OrganizationSettings, PostgresAccessArgs, StackPart } from "./postgresAccessArgs";
+import { platformFromStack } from "./platformStack";
 import { DatabaseServerConnection, PlatformConnection } from "./platformConnection";
 import { PlatformProviders, adminPostgresProvider, platformProviders, vaultProvider } from "./platformProviders";
 
@@ -81,7 +83,8 @@ export interface AccessRequestInfo {
 /** What `PostgresAccess` built, for TypeScript callers (the stack program, tests). */
 interface Built {
     config: StackConfig;
-    server: PostgresServer;
+    server?: PostgresServer;
+    connection: PlatformConnection;
     organizations: Organization[];
 }
 const built = new WeakMap<PostgresAccess, Built>();
@@ -91,7 +94,7 @@ const built = new WeakMap<PostgresAccess, Built>();
  * Vault's when Vault runs in the cluster and manages logins here.
  */
 export function serverClientNamespaces(config: StackConfig): string[] {
-    const vaultManagesLogins = config.organizations.some((org) => org.apps.some((app) => app.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
+    const vaultManagesLogins = config.split?.part === StackPart.Platform || config.organizations.some((org) => org.apps.some((app) => app.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
     const vaultNamespace = vaultManagesLogins ? config.vault?.kubernetesNamespace : undefined;
     return [...config.organizations.map((o) => o.name), ...(vaultNamespace ? [vaultNamespace] : [])];
 }
@@ -134,17 +137,29 @@ export class PostgresAccess extends pulumi.ComponentResource {
         const config = parseStackConfig(contract, env);
         super("postgres-access:index:PostgresAccess", name, {}, opts);
         const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
-        const platform = createPlatform(config, child, versionCheck);
-        const server = platform.server;
-        const organizations = platform.providers ? createOrganizations(config, platform.connection, platform.providers, { ...child, dependsOn: serverReady(server) }) : [];
-        built.set(this, { config, server, organizations });
+        let server: PostgresServer | undefined;
+        let connection: PlatformConnection;
+        let organizations: Organization[];
+        if (config.split?.part === StackPart.Organizations) {
+            // An organizations stack: the platform is another stack's (read through a StackReference).
+            const platform = platformFromStack(config, child);
+            connection = platform.connection;
+            organizations = createOrganizations(config, connection, platform.providers, child);
+        } else {
+            const platform = createPlatform(config, child, versionCheck);
+            server = platform.server;
+            connection = platform.connection;
+            organizations = platform.providers ? createOrganizations(config, connection, platform.providers, { ...child, dependsOn: serverReady(server) }) : [];
+        }
+        built.set(this, { config, server, connection, organizations });
 
-        this.engine = pulumi.output(server.engine);
-        this.majorVersion = pulumi.output(server.majorVersion);
-        this.databaseHost = server.host;
-        this.databasePort = server.port;
-        this.databaseCaCertPem = server.caCertPem;
-        this.tls = pulumi.output(server.tls);
+        const db = connection.database;
+        this.engine = pulumi.output(db.engine);
+        this.majorVersion = pulumi.output(db.majorVersion);
+        this.databaseHost = pulumi.output(db.host);
+        this.databasePort = pulumi.output(db.port);
+        this.databaseCaCertPem = pulumi.output(db.caCertPem);
+        this.tls = pulumi.output(db.tls);
         this.organizations = pulumi.output(Object.fromEntries(organizations.map((org) => [org.organizationName, pulumi.output(organizationAccessInfo(org))])) as unknown as Record<string, pulumi.Input<OrganizationAccessInfo>>)
             .apply((all) => all as Record<string, OrganizationAccessInfo>);
         this.appPasswords = pulumi.secret(pulumi.output(Object.fromEntries(organizations.flatMap((org) => org.apps
@@ -166,9 +181,14 @@ export class PostgresAccess extends pulumi.ComponentResource {
         return built.get(this)!.config;
     }
 
-    /** The server component (`StatefulSetPostgres` or `RdsPostgres`; TypeScript callers). */
-    public get server(): PostgresServer {
+    /** The server component (`StatefulSetPostgres` or `RdsPostgres`; TypeScript callers); absent in an organizations stack. */
+    public get server(): PostgresServer | undefined {
         return built.get(this)!.server;
+    }
+
+    /** What the organizations are built on, as plain data (TypeScript callers; a platform stack exports it). */
+    public get platformConnection(): PlatformConnection {
+        return built.get(this)!.connection;
     }
 
     /** The organization components (empty in `database.phase: server`; TypeScript callers). */
@@ -264,7 +284,8 @@ export function createPlatform(config: StackConfig, opts: ChildOptions, versionC
     if (db.phase === "server") return { server, connection: { database, aws, spiffe } };
 
     const postgresql = adminPostgresProvider("postgres-admin", config.env, database, "postgres", spiffe?.trustBundlePem, opts);
-    const v = config.vault && usesVault(config) ? config.vault : undefined;
+    // A platform stack serves organizations stacks it cannot see: the mount exists whenever Vault is configured.
+    const v = config.vault && (config.split?.part === StackPart.Platform || usesVault(config)) ? config.vault : undefined;
     const vault = v ? vaultProvider(config.env, { address: v.address, namespace: v.namespace, caCertPem: v.caCertPem }, opts) : undefined;
     const engine = v ? new VaultDatabaseEngine(VAULT_ENGINE_NAME, { mount: v.mount }, { ...opts, provider: vault, dependsOn: serverReady(server) }) : undefined;
     new MaintenanceDatabases("maintenance-databases", {
@@ -309,6 +330,8 @@ function createServer(config: StackConfig, versionCheck: pulumi.Input<string> | 
             resources: sts.resources,
             maxConnections: sts.maxConnections,
             clientNamespaces: serverClientNamespaces(config),
+            // A platform stack's organizations are in other stacks: their namespaces carry the environment.
+            clientNamespaceLabels: config.split?.part === StackPart.Platform ? { [ENVIRONMENT_LABEL]: config.env } : undefined,
             extraCertificateNames: db.adminEndpoint ? [db.adminEndpoint.host] : [],
             spiffe: db.tls === "mtls" && db.spiffe ? {
                 ...db.spiffe,

@@ -337,6 +337,25 @@ export interface OrganizationSettings {
 }
 
 /** The config contract, as `PostgresAccess` and the stack config take it. */
+/** Which part of a split environment a stack holds. */
+export const StackPart = {
+    /** The shared platform (server, maintenance databases, Vault mount); exports `platform` for the organizations stacks. */
+    Platform: "platform",
+    /** Some of the environment's organizations, on the platform of the stack `platformStack`. */
+    Organizations: "organizations",
+} as const;
+export type StackPart = (typeof StackPart)[keyof typeof StackPart];
+
+/** One environment across a platform stack and any number of organizations stacks (docs/operations.md "Splitting an environment"). */
+export interface StackSplitSettings {
+    /** The part this stack holds. */
+    part: StackPart;
+    /** The environment every stack of the split shares (lower-case letters and digits): `env` must be it. */
+    environment: string;
+    /** With part organizations: the platform stack, `<organization>/<project>/<stack>`. */
+    platformStack?: string;
+}
+
 export interface PostgresAccessArgs {
     /** The environment: a lower-case letter, then letters or digits (the stack name for the stack program). */
     env: string;
@@ -346,10 +365,12 @@ export interface PostgresAccessArgs {
     vault?: VaultSettings;
     /** AWS, for RDS and Secrets Manager. */
     aws?: AwsSettings;
-    /** The organizations (at least one). */
-    organizations: OrganizationSettings[];
+    /** The organizations: at least one, except with `split.part` platform, which holds none. */
+    organizations?: OrganizationSettings[];
     /** When access requests count as approved. */
     accessPolicy?: AccessPolicySettings;
+    /** One environment across several stacks: this one holds its platform or some of its organizations. @default the whole environment */
+    split?: StackSplitSettings;
     /**
      * Resolves to database.version once a version change has been checked against the running server (the
      * stack program's guard); the in-cluster server waits for it. @default no check

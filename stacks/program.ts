@@ -7,6 +7,8 @@ import { StackConfig, parseStackConfig } from "../components/config";
 import { PostgresServer } from "../components/database/postgresServer";
 import { Organization } from "../components/organization";
 import { PostgresAccess, PostgresAccessArgs, organizationAccessInfo } from "../components/postgresAccess";
+import { StackPart } from "../components/postgresAccessArgs";
+import { PLATFORM_OUTPUT, platformStackOutput } from "../components/platformStack";
 import { checkedAgainstPreviousDeployment, deploymentRecord } from "./previousDeployment";
 
 export { serverClientNamespaces, writeServerCaFile } from "../components/postgresAccess";
@@ -34,7 +36,8 @@ export interface StackOutputs {
     config: StackConfig;
     /** The component everything else is a child of. */
     access: PostgresAccess;
-    server: PostgresServer;
+    /** The server component; absent in an organizations stack (`split.part: organizations`). */
+    server?: PostgresServer;
     /** Empty in `database.phase: server`. */
     organizations: Organization[];
     /**
@@ -56,26 +59,40 @@ export function createStackFromRawConfig(raw: Record<string, unknown>, env: stri
     return { config, access, server: access.server, organizations: access.organizationComponents, deploymentCheck };
 }
 
+/**
+ * The environment a stack builds: its name, or in a split environment `split.environment` (the stacks of a
+ * split are named e.g. prod-platform, prod-orgs-1; the schema checks the value).
+ */
+export function environmentOf(raw: Record<string, unknown>, stackName: string): string {
+    const split = raw.split as { environment?: unknown } | undefined;
+    return split && typeof split === "object" && typeof split.environment === "string" ? split.environment : stackName;
+}
+
 /** Reads, validates (throwing ConfigError before any resource exists) and builds the stack. */
 export function createStack(): StackOutputs {
-    return createStackFromRawConfig(readRawConfig(), pulumi.getStack());
+    const raw = readRawConfig();
+    return createStackFromRawConfig(raw, environmentOf(raw, pulumi.getStack()));
 }
 
 /**
  * The stack exports: per organization and app, names and how to connect; app credentials as secrets.
- * The server's admin (or RDS master) password is never exported: apps never get the admin login, and
- * `pulumi stack output --show-secrets` rights must not grant it. Operators read it where the server keeps
- * it (docs/architecture.md: the Secret `postgres-admin` of the in-cluster server, the RDS master password in
- * the stack's state).
+ * The server's admin (or RDS master) password is not exported by a whole stack: apps never get the admin
+ * login, and `pulumi stack output --show-secrets` rights must not grant it. Operators read it where the
+ * server keeps it (docs/architecture.md: the Secret `postgres-admin` of the in-cluster server, the RDS master
+ * password in the stack's state). A platform stack (`split.part: platform`) exports it inside its secret
+ * `platform` output: its organizations stacks log in as the admin (docs/security.md "Split environments").
  */
 export function stackExports(outputs: StackOutputs): Record<string, unknown> {
+    const access = outputs.access;
     return {
-        engine: outputs.server.engine,
-        databaseHost: outputs.server.host,
-        databasePort: outputs.server.port,
-        databaseCaCertPem: outputs.server.caCertPem,
+        engine: access.engine,
+        databaseHost: access.databaseHost,
+        databasePort: access.databasePort,
+        databaseCaCertPem: access.databaseCaCertPem,
         // What this update deployed; the next run reads it back (stacks/previousDeployment.ts).
         deployment: outputs.deploymentCheck.apply(() => deploymentRecord(outputs.config)),
         organizations: Object.fromEntries(outputs.organizations.map((org) => [org.organizationName, organizationAccessInfo(org, { passwords: true })])),
+        // A platform stack only: what its organizations stacks read (a secret: the admin login they use).
+        ...(outputs.config.split?.part === StackPart.Platform ? { [PLATFORM_OUTPUT]: platformStackOutput(outputs.config, access.platformConnection) } : {}),
     };
 }

@@ -136,6 +136,13 @@ export interface RunOptions {
      * preview: Pulumi reads them then too); absent = a fresh stack (no outputs).
      */
     previousOutputs?: Record<string, unknown>;
+    /**
+     * Outputs of other stacks by StackReference name (`<organization>/<project>/<stack>`), as
+     * `pulumi stack output --json --show-secrets` prints them; every output read through the reference is
+     * a secret, as the engine makes outputs that were secrets in their stack (a platform stack's
+     * `platform` output holds the admin password). A reference to a stack not listed fails the run.
+     */
+    stackReferences?: Record<string, Record<string, unknown>>;
     /** Called after each registration with the number registered so far (progress of long runs). */
     onRegister?: (registered: number) => void;
 }
@@ -215,6 +222,11 @@ function engineView(req: RegisterResourceRequest, monitor: MockMonitor): EngineV
  * Sets the mocks and config, runs `fn` (which registers resources), waits until every registration has
  * reached the mock monitor, and returns what was registered.
  */
+/** The name of the StackReference a program makes to its own stack (the mocks' organization and project). */
+function selfReference(stack: string): string {
+    return `organization/postgres-access/${stack}`;
+}
+
 export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions = {}): Promise<RunResult<Awaited<T>>> {
     const stack = options.stack ?? "dev";
     const preview = options.preview ?? false;
@@ -251,6 +263,9 @@ export async function runPulumi<T>(fn: () => T | Promise<T>, options: RunOptions
                 if (args.type === "pulumi:pulumi:StackReference") {
                     // a read of the stack's own last outputs (known in preview too, as the engine reads them)
                     record.id = args.inputs.name;
+                    const other = options.stackReferences?.[args.inputs.name];
+                    if (other) return { id: args.inputs.name, state: { name: args.inputs.name, outputs: other, secretOutputNames: Object.keys(other) } };
+                    if (args.inputs.name !== selfReference(stack)) throw new Error(`StackReference ${args.inputs.name}: no outputs given for this stack (RunOptions.stackReferences)`);
                     return { id: args.inputs.name, state: { name: args.inputs.name, outputs: options.previousOutputs ?? {}, secretOutputNames: [] } };
                 }
                 const id = preview ? undefined : `${args.name}-id`;

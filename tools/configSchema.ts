@@ -49,6 +49,15 @@ export function stackFileSchema(): JsonSchema {
                 properties,
                 required,
                 patternProperties: { [otherKeysOfProject]: false },
+                // organizations: at least one, except in a platform stack (components/config/rules.ts)
+                if: {
+                    properties: { [`${PROJECT}:split`]: { type: "object", properties: { part: { type: "string", const: "platform" } }, required: ["part"] } },
+                    required: [`${PROJECT}:split`],
+                },
+                else: {
+                    properties: { [`${PROJECT}:organizations`]: { type: "array", minItems: 1 } },
+                    required: [`${PROJECT}:organizations`],
+                },
             },
         },
         required: ["config"],

@@ -6,6 +6,7 @@
 export * from "./schema";
 export * from "./rules";
 export * from "./cron";
+export * from "./stackSplit";
 export * from "./problems";
 export * from "./certificateBundle";
 export * from "./accessRequestConfig";

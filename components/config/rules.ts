@@ -11,6 +11,7 @@ import { pemBundleProblems, readPemFile, runTime } from "./certificateBundle";
 import { accessPolicyOf, accessRequestProblems } from "./accessRequestConfig";
 import { DELIVERY_MODES, OrganizationConfig, SCHEMA_DEFAULTS, StackConfig, appSchema, organizationSchema, quantityValue, stackConfigSchema } from "./schema";
 import { ConfigError, ConfigProblem, zodProblems } from "./problems";
+import { StackPart, stackSplitProblems } from "./stackSplit";
 
 /** Which delivery modes each credential source can feed, the first being the default. */
 export const DELIVERY_FOR_CREDENTIALS: Record<CredentialSource, readonly DeliveryMode[]> = {
@@ -38,11 +39,20 @@ const TRUST_DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
 export function crossFieldProblems(raw: any, env: string): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const add = (path: string, message: string) => problems.push({ path, message });
-    if (!ENV_NAME_PATTERN.test(env) || env.length > ENV_NAME_MAX) {
+    const split = raw && typeof raw === "object" && raw.split && typeof raw.split === "object" ? raw.split : undefined;
+    if (split && typeof split.environment === "string") {
+        // the schema checks the name itself; the caller must build the environment it names
+        if (split.environment !== env) add("split.environment", `the stacks of a split environment are built for their environment: expected "${env}" (the environment the program was given), got "${split.environment}"`);
+    } else if (!ENV_NAME_PATTERN.test(env) || env.length > ENV_NAME_MAX) {
         add("(stack name)", `the environment is the stack name and must be a DNS-1123 label without '-' (a lower-case letter, then lower-case letters or digits: names shared by environments join it with the organization's), at most ${ENV_NAME_MAX} characters; got "${env}"`);
     }
     if (!raw || typeof raw !== "object") {
         return problems;
+    }
+    problems.push(...stackSplitProblems(raw));
+    if (split?.part !== StackPart.Platform) {
+        if (raw.organizations === undefined) add("organizations", "is required (expected a list of organizations)");
+        else if (Array.isArray(raw.organizations) && raw.organizations.length === 0) add("organizations", "expected at least one organization");
     }
     const db = raw.database ?? {};
     const engine = db.engine;
@@ -288,8 +298,9 @@ export function parseStackConfig(raw: unknown, env: string, options: ParseOption
         database: { ...data.database, rds },
         aws: data.aws,
         vault: data.vault ? { ...data.vault, mount: data.vault.mount ?? `database-${env}` } : undefined,
-        organizations: data.organizations.map(organizationConfigOf),
+        organizations: (data.organizations ?? []).map(organizationConfigOf),
         accessPolicy: accessPolicyOf(data.accessPolicy),
+        split: data.split,
     };
 }
 

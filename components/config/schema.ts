@@ -13,6 +13,7 @@ import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, AppSpec
 import { parseDuration } from "../duration";
 import { ACCESS_REQUEST_CREDENTIALS, ACCESS_REQUEST_LEVELS, AccessPolicy } from "../accessRequests";
 import { cronProblem } from "./cron";
+import { StackSplit, stackSplitSchema } from "./stackSplit";
 
 /** Why a dynamic lease cannot outlive a day. */
 const TTL_LIMIT = `seconds; Vault revokes a lease when the login token that created it expires, and the apps' tokens live at most ${VAULT_TOKEN_MAX_TTL} s`;
@@ -309,12 +310,15 @@ export const stackConfigSchema = z.strictObject({
     database: databaseSchema,
     vault: vaultSchema.optional(),
     aws: awsSchema.optional(),
-    organizations: z.array(organizationSchema, { error: "expected a list of organizations" }).min(1, { error: "expected at least one organization" }),
+    /** At least one, except in a platform stack (`split.part: platform`), which holds none (rules.ts). */
+    organizations: z.array(organizationSchema, { error: "expected a list of organizations" }).optional(),
     accessPolicy: accessPolicySchema.optional(),
+    /** One environment across a platform stack and organizations stacks (stackSplit.ts). */
+    split: stackSplitSchema.optional(),
 });
 
 /** The config keys the program reads, as `postgres-access:<key>`. */
-export const CONFIG_KEYS = ["database", "vault", "aws", "organizations", "accessPolicy"] as const satisfies readonly (keyof typeof stackConfigSchema.shape)[];
+export const CONFIG_KEYS = ["database", "vault", "aws", "organizations", "accessPolicy", "split"] as const satisfies readonly (keyof typeof stackConfigSchema.shape)[];
 
 type ParsedConfig = z.infer<typeof stackConfigSchema>;
 export type DatabaseConfig = ParsedConfig["database"];
@@ -354,7 +358,7 @@ export type OrganizationConfig = OrganizationSpec;
 
 /** The validated, defaulted stack configuration. */
 export interface StackConfig {
-    /** The environment: the stack name. */
+    /** The environment: the stack name, or `split.environment` in a split environment. */
     env: string;
     database: DatabaseConfig & { statefulset?: StatefulSetConfig; rds?: RdsConfig };
     vault?: VaultConfig;
@@ -362,4 +366,6 @@ export interface StackConfig {
     organizations: OrganizationConfig[];
     /** `postgres-access:accessPolicy` with its defaults (maxDuration in seconds). */
     accessPolicy: AccessPolicy;
+    /** `postgres-access:split`: the part of a split environment this stack holds; absent: the whole environment. */
+    split?: StackSplit;
 }

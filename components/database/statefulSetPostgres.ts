@@ -57,6 +57,11 @@ export interface StatefulSetPostgresArgs {
     maxConnections: number;
     /** Namespaces whose pods may connect on 5432 (the organizations'). */
     clientNamespaces: string[];
+    /**
+     * Namespaces carrying all these labels may connect too: a platform stack's organizations, whose
+     * namespaces other stacks create (`ENVIRONMENT_LABEL`). @default none
+     */
+    clientNamespaceLabels?: Record<string, string>;
     /** Extra DNS names / IPs for the server certificate (e.g. the adminEndpoint host used with verify-full). */
     extraCertificateNames?: string[];
     /** Service name (also the StatefulSet's). */
@@ -392,7 +397,10 @@ export class StatefulSetPostgres extends pulumi.ComponentResource implements Pos
                 podSelector: { matchLabels: selector },
                 policyTypes: ["Ingress"],
                 ingress: [{
-                    from: [{ namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: args.clientNamespaces.length ? args.clientNamespaces : ["-none-"] }] } }],
+                    from: [
+                        { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: args.clientNamespaces.length ? args.clientNamespaces : ["-none-"] }] } },
+                        ...(args.clientNamespaceLabels ? [{ namespaceSelector: { matchLabels: args.clientNamespaceLabels } }] : []),
+                    ],
                     ports: [{ protocol: "TCP", port: POSTGRES_PORT }],
                 }],
             },

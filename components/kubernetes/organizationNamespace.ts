@@ -14,9 +14,18 @@ export function managedLabels(extra: Record<string, string> = {}): Record<string
     return { "app.kubernetes.io/managed-by": "postgres-access", ...extra };
 }
 
+/**
+ * The label naming the environment an organization's namespace belongs to: the in-cluster server of a platform
+ * stack admits namespaces by it (their organizations are in other stacks). Only those allowed to label
+ * namespaces (cluster-scoped `update` on namespaces) can set it.
+ */
+export const ENVIRONMENT_LABEL = "postgres-access/environment";
+
 export interface OrganizationNamespaceArgs {
     /** Namespace name (the organization's name). */
     name: string;
+    /** The environment, set as the namespace's `ENVIRONMENT_LABEL`. @default no label */
+    environment?: string;
     /** ResourceQuota of the namespace. */
     quota: { cpu: string; memory: string; pods: number };
     /** One ServiceAccount per app, with annotations (e.g. the IRSA role ARN). */
@@ -60,7 +69,7 @@ export class OrganizationNamespace extends pulumi.ComponentResource {
         super("postgres-access:index:OrganizationNamespace", name, {}, opts);
         const labels = managedLabels({ "postgres-access/organization": args.name });
         const namespace = new k8s.core.v1.Namespace(`${name}`, {
-            metadata: { name: args.name, labels: { ...labels, ...RESTRICTED_POD_SECURITY_LABELS } },
+            metadata: { name: args.name, labels: { ...labels, ...RESTRICTED_POD_SECURITY_LABELS, ...(args.environment ? { [ENVIRONMENT_LABEL]: args.environment } : {}) } },
         }, { parent: this, retainOnDelete: true, ...(args.adoptExisting ? { import: args.name } : {}) });
         const ns = namespace.metadata.name;
         const child = { parent: this, dependsOn: [namespace] };

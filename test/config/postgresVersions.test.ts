@@ -32,7 +32,7 @@ describe("PostgreSQL versions", function () {
         const run = await runPulumi(() => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const program = require("../../stacks/program") as typeof import("../../stacks/program");
-            return program.createStack().server.majorVersion;
+            return program.createStack().server!.majorVersion;
         }, { stack: "staging", config: { ...raw, database: { ...(raw.database as object), version: "18" } } });
         assert.strictEqual(run.ofType("aws:rds/instance:Instance")[0].inputs.engineVersion, "18");
         assert.strictEqual(run.ofType("aws:rds/parameterGroup:ParameterGroup")[0].inputs.family, "postgres18");

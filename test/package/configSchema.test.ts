@@ -53,6 +53,19 @@ describe("stack file JSON Schema", function () {
         }
     });
 
+    it("accepts the split example (a platform stack without organizations) and refuses an organizations stack without them", () => {
+        const validate = validator();
+        const dir = path.join(__dirname, "..", "..", "examples", "split");
+        for (const stack of ["dev-platform", "dev-orgs-a", "dev-orgs-b"]) {
+            const doc = yaml.load(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"));
+            assert.ok(validate(doc), `examples/split/Pulumi.${stack}.yaml: ${errorsOf(validate).join("; ")}`);
+        }
+        const orgs = yaml.load(fs.readFileSync(path.join(dir, "Pulumi.dev-orgs-a.yaml"), "utf8")) as any;
+        delete orgs.config["postgres-access:organizations"];
+        assert.strictEqual(validate(orgs), false);
+        assert.ok(errorsOf(validate).some((e) => /must have required property 'postgres-access:organizations'/.test(e)), errorsOf(validate).join("; "));
+    });
+
     it("refuses what the program refuses field by field, at the field's path", () => {
         const validate = validator();
         const dev = stackDocument("dev");

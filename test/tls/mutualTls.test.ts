@@ -385,7 +385,7 @@ for (const version of TESTED_MAJORS) {
             const run = await mtlsStack();
             resources = run.resources;
             const s = serverPod(run);
-            host = run.result.server.host ? await resolve(run.result.server.host) : "";
+            host = run.result.server!.host ? await resolve(run.result.server!.host) : "";
             const serverId = s.ids.find((i) => i.workloadSelectorTemplates.includes("k8s:sa:postgres"))!;
             // the server's SVID as SPIRE would issue it from its ClusterSPIFFEID
             const serverSvid = td.svid("postgres", "postgres", serverId.dnsNameTemplates);

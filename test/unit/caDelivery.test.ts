@@ -56,7 +56,7 @@ for (const preview of [false, true]) {
 
         it("ships the server's own CA, and Vault's connections verify the server against it", async function () {
             if (preview) this.skip(); // the CA is computed by the TLS provider
-            const ca = await valueOf(outputs.server.caCertPem);
+            const ca = await valueOf(outputs.server!.caCertPem);
             assert.match(ca, /BEGIN CERTIFICATE/);
             for (const cm of caConfigMaps()) assert.strictEqual(cm.inputs.data["ca.crt"], ca, cm.inputs.metadata.name);
             const connections = resources.filter((r) => r.type === "vault:database/secretBackendConnection:SecretBackendConnection");

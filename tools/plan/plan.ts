@@ -20,6 +20,7 @@ import { buildPlan, stableStringify } from "./planData";
 import { DEFAULT_DIFF_LIMIT, diffPlans, parsePlan } from "./planDiff";
 import { PlanArgs, USAGE, UsageError, parsePlanArgs } from "./planArgs";
 import { NOW_VARIABLE } from "../../components/clock";
+import { platformStackReferences } from "./platformOutputs";
 import * as fs from "fs";
 
 /** The policy modes, loaded only when asked for. */
@@ -110,6 +111,13 @@ async function main(): Promise<number> {
         console.error(String((err as Error).message));
         return 2;
     }
+    let stackReferences: Record<string, Record<string, unknown>> | undefined;
+    try {
+        stackReferences = platformStackReferences(raw, args.platformOutputs, env);
+    } catch (err) {
+        console.error(String((err as Error).message));
+        return 2;
+    }
     // setMocks must run before the program's modules are loaded; runPulumi does that, then we import.
     let outputs: StackOutputs | undefined;
     let resources: RecordedResource[] = [];
@@ -119,7 +127,7 @@ async function main(): Promise<number> {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const program = require("../../stacks/program") as typeof import("../../stacks/program");
             return program.createStack();
-        }, { stack: env, preview, config: raw, calls: deployerCalls(raw), onRegister: progress.onRegister });
+        }, { stack: env, preview, config: raw, calls: deployerCalls(raw), onRegister: progress.onRegister, stackReferences });
         outputs = run.result;
         resources = run.resources;
     } catch (err) {

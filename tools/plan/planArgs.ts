@@ -2,7 +2,7 @@
 import { NOW_VARIABLE, parseRfc3339 } from "../../components/clock";
 
 export const USAGE = `usage:
-  npm run plan -- [<stack>] [--preview] [--json] [--dir <folder>] [--now <RFC3339>]
+  npm run plan -- [<stack>] [--preview] [--json] [--dir <folder>] [--now <RFC3339>] [--platform-outputs <file.json>]
       the offline plan of Pulumi.<stack>.yaml (default dev): text, or with --json the deterministic JSON plan
   npm run plan -- diff <base.json> <head.json> [--fail-on-access-change] [--max-chars <n>]
       Markdown of what changed between two JSON plans (access first, then resources); exit 2 with
@@ -16,6 +16,8 @@ export const USAGE = `usage:
   --json        print the plan as JSON (sorted keys and lists, secrets as "[secret]", unknowns as "[unknown]")
   --dir         read the stack file from this folder instead of the project's
   --now         the run's current time (sets ${NOW_VARIABLE}), e.g. 2026-12-24T18:00:00Z
+  --platform-outputs  an organizations stack (split.part: organizations): its platform stack's outputs, as
+                \`pulumi stack output --json --show-secrets --stack <platformStack>\` prints them
 Exit codes: 0 ok, 1 invalid config (or mandatory policy violation), 2 usage error, missing stack file or
 (diff --fail-on-access-change) access changed.`;
 
@@ -30,6 +32,8 @@ export interface PlanArgs {
     policy: boolean;
     dir?: string;
     now?: string;
+    /** An organizations stack: the file with its platform stack's outputs. */
+    platformOutputs?: string;
     /** diff: the two plan files. */
     files: string[];
     failOnAccessChange: boolean;
@@ -37,7 +41,7 @@ export interface PlanArgs {
 }
 
 const BOOLEAN_FLAGS = new Set(["--preview", "--json", "--policy", "--fail-on-access-change", "--help", "-h"]);
-const VALUE_FLAGS = new Set(["--dir", "--now", "--max-chars", "--policy-pack-config"]);
+const VALUE_FLAGS = new Set(["--dir", "--now", "--max-chars", "--policy-pack-config", "--platform-outputs"]);
 const DIFF_ONLY = new Set(["--fail-on-access-change", "--max-chars"]);
 
 /** Parses `npm run plan -- ...` (without `--program`, which the policy CLI parses). */
@@ -61,6 +65,7 @@ export function parsePlanArgs(args: string[]): PlanArgs {
         if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
         seen.add(flag);
         if (flag === "--dir") parsed.dir = value;
+        if (flag === "--platform-outputs") parsed.platformOutputs = value;
         if (flag === "--now") {
             if (!parseRfc3339(value)) throw new UsageError(`--now: expected an RFC 3339 date-time such as 2026-12-24T18:00:00Z, got "${value}"`);
             parsed.now = value;

@@ -95,9 +95,11 @@ export function describePlan(env: string, outputs: StackOutputs | undefined, res
     out.push("Offline: the stack program ran in-process under Pulumi mocks; nothing was created.\n");
     if (outputs) {
         const db = outputs.config.database;
+        const split = outputs.config.split;
         out.push(`Server: ${db.engine}, PostgreSQL ${db.version}, tls ${db.tls}${db.adminEndpoint ? `, pulumi connects via ${db.adminEndpoint.host}:${db.adminEndpoint.port}` : ""}`);
-        out.push(`        ${describeServerSettings(plan.server)}`);
-        const serverSpiffeId = (outputs.server as { spiffeIdentity?: { spiffeId: string } }).spiffeIdentity?.spiffeId;
+        if (split) out.push(`Split:  environment ${split.environment}, this stack holds ${split.part === "platform" ? "its platform (exports \`platform\` for the organizations stacks)" : `organizations on the platform of stack ${split.platformStack}`}`);
+        if (outputs.server) out.push(`        ${describeServerSettings(plan.server)}`);
+        const serverSpiffeId = (outputs.server as { spiffeIdentity?: { spiffeId: string } } | undefined)?.spiffeIdentity?.spiffeId;
         out.push(`TLS:    ${describeServerTls(db.tls, { serverSpiffeId, adminVerifies: db.tls === "verify-full" || db.spiffe?.trustBundlePem !== undefined })}`);
         out.push("");
         for (const org of outputs.organizations) {
