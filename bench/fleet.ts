@@ -48,3 +48,38 @@ export function fleetConfig(organizations: number): Record<string, unknown> {
         })),
     };
 }
+
+/** The StackReference name of the bench's platform stack (the mocks' organization and project). */
+export const BENCH_PLATFORM_STACK = "organization/postgres-access/bench-platform";
+
+/**
+ * A split of the fleet's environment (`bench`): the platform stack (no organizations), or an organizations
+ * stack holding the first `stackOrganizations` of the `total` organizations.
+ */
+export function splitFleetConfig(part: "platform" | "organizations", total: number, stackOrganizations: number): Record<string, unknown> {
+    const whole = fleetConfig(total);
+    if (part === "platform") {
+        const { organizations, ...platform } = whole;
+        void organizations;
+        return { ...platform, split: { part, environment: "bench" } };
+    }
+    return {
+        ...whole,
+        organizations: (whole.organizations as unknown[]).slice(0, stackOrganizations),
+        split: { part, environment: "bench", platformStack: BENCH_PLATFORM_STACK },
+    };
+}
+
+/** What the bench's platform stack exports (`platform`, as components/platformStack.ts writes it). */
+export function benchPlatformOutputs(): Record<string, unknown> {
+    return {
+        platform: {
+            environment: "bench",
+            database: {
+                engine: "statefulset", majorVersion: "18", tls: "require", host: "postgres.postgres.svc.cluster.local", port: 5432,
+                adminUsername: "postgres", adminPassword: "bench-only", caCertPem: "-----BEGIN CERTIFICATE-----\nbench\n-----END CERTIFICATE-----\n",
+            },
+            vaultMount: "database-bench",
+        },
+    };
+}

@@ -15,8 +15,11 @@ import * as fs from "fs";
 import { performance } from "perf_hooks";
 
 export interface MeasureRequest {
-    mode: "program" | "baseline" | "sdk";
+    /** `platform` / `organizations`: one stack of the fleet's environment split (`split`), see `stackOrganizations`. */
+    mode: "program" | "baseline" | "sdk" | "platform" | "organizations";
     organizations: number;
+    /** mode organizations: how many of the environment's `organizations` this stack holds. */
+    stackOrganizations?: number;
     record?: string;
     sourcePositions?: boolean;
     /** `Error.stackTraceLimit` while the program (or baseline) runs; default: what stacks/index.ts sets. */
@@ -65,11 +68,16 @@ async function main(): Promise<void> {
     }
     let evaluate: () => unknown;
     let config: Record<string, unknown> = {};
-    if (request.mode === "program") {
+    let stackReferences: Record<string, Record<string, unknown>> | undefined;
+    if (request.mode === "program" || request.mode === "platform" || request.mode === "organizations") {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require("../stacks/program") as typeof import("../stacks/program");
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        config = (require("./fleet") as typeof import("./fleet")).fleetConfig(request.organizations);
+        const fleet = require("./fleet") as typeof import("./fleet");
+        config = request.mode === "program"
+            ? fleet.fleetConfig(request.organizations)
+            : fleet.splitFleetConfig(request.mode, request.organizations, request.stackOrganizations ?? request.organizations);
+        if (request.mode === "organizations") stackReferences = { [fleet.BENCH_PLATFORM_STACK]: fleet.benchPlatformOutputs() };
         evaluate = () => program.stackExports(program.createStack());
     } else {
         const recorded = JSON.parse(fs.readFileSync(request.record!, "utf8")) as RecordedRegistration[];
@@ -107,13 +115,13 @@ async function main(): Promise<void> {
     if (request.stackTraceLimit !== undefined) Error.stackTraceLimit = request.stackTraceLimit;
     const loadMs = performance.now() - loadStart;
     const start = performance.now();
-    const run = await runner.runPulumi(evaluate, { stack: "bench", config });
+    const run = await runner.runPulumi(evaluate, { stack: "bench", config, stackReferences });
     const evalMs = performance.now() - start;
     const registered = () => run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, rawInputs: r.rawInputs }));
     let mismatches: number | undefined;
     if (request.mode === "program" && request.record) {
         fs.writeFileSync(request.record, JSON.stringify(registered()));
-    } else if (request.mode !== "program") {
+    } else if (request.mode === "baseline" || request.mode === "sdk") {
         const key = (r: RecordedRegistration) => `${r.type}::${r.name}`;
         const sent = new Map(registered().map((r) => [key(r), JSON.stringify(r.rawInputs)]));
         const expected = JSON.parse(fs.readFileSync(request.record!, "utf8")) as RecordedRegistration[];

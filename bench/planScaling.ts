@@ -1,5 +1,5 @@
 /**
- * Benchmark (`npm run bench [-- --sizes 10,100 --runtime js|ts --startup N --stack-trace-limit F]`): the stack program under
+ * Benchmark (`npm run bench [-- --sizes 10,100 --runtime js|ts --startup N --stack-trace-limit F --split K]`): the stack program under
  * the mock runner against the SDK floor, for fleets of N organizations (3 apps each, every access level,
  * credential source and delivery mode; bench/fleet.ts). For each N, in its own child process each:
  * 1. the program (records the custom resources it registered),
@@ -9,7 +9,8 @@
  * 3. the registration floor: the same as plain `pulumi.CustomResource`s (no provider classes).
  * Both replays check they registered exactly what the program did (type, name, inputs).
  * Reports registrations, time per registration, peak RSS, program/floor ratios and growth between
- * sizes; `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the
+ * sizes; `--split K` adds the evaluation of one organizations stack holding K of the organizations (a split
+ * environment, `postgres-access:split`) and of its platform stack, per size; `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the
  * SDK's per-registration source positions, and with node's default stack trace limit instead of the
  * program's (stacks/stackTraces.ts), for the program at N organizations. `--stack-trace-limit F` runs the
  * table with `Error.stackTraceLimit = F` in the program and both floors (10: as before that setting).
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     const startup = option("startup") ? Number(option("startup")) : undefined;
     const stackTraceLimit = option("stack-trace-limit") !== undefined ? Number(option("stack-trace-limit")) : undefined;
     if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !["js", "ts"].includes(runtime)) {
-        throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runtime js|ts] [--startup 100]");
+        throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runtime js|ts] [--startup 100] [--split 100]");
     }
     const loadBefore = load();
     buildJavaScript();
@@ -109,6 +110,20 @@ async function main(): Promise<void> {
         const factor = b.program.organizations / a.program.organizations;
         const marginal = (b.program.evalMs - a.program.evalMs) / (b.sdk.evalMs - a.sdk.evalMs);
         console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×): program time ${ratio(b.program.evalMs, a.program.evalMs)}×, SDK floor ${ratio(b.sdk.evalMs, a.sdk.evalMs)}×, plain floor ${ratio(b.baseline.evalMs, a.baseline.evalMs)}×, program peak RSS ${ratio(b.program.peakRssMb, a.program.peakRssMb)}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×; time per added registration, program/SDK floor ${marginal.toFixed(2)}.`);
+    }
+    const split = option("split") !== undefined ? Number(option("split")) : undefined;
+    if (split !== undefined) {
+        // One environment of N organizations, split: the platform stack, and one organizations stack that
+        // holds `split` of them (the others would be in further organizations stacks).
+        console.log(`\nSplit environment (postgres-access:split): one organizations stack holding ${split} organizations, as the environment grows:\n`);
+        console.log("| environment orgs | whole stack s / peak RSS MB | platform stack s / peak RSS MB | organizations stack s / peak RSS MB | its registrations |");
+        console.log("|---:|---|---|---|---:|");
+        const platform = measure(runtime, { mode: "platform", organizations: 0, stackTraceLimit });
+        for (const row of rows) {
+            const total = row.program.organizations;
+            const o = measure(runtime, { mode: "organizations", organizations: total, stackOrganizations: Math.min(split, total), stackTraceLimit });
+            console.log(`| ${total} | ${s(row.program.evalMs)} / ${row.program.peakRssMb.toFixed(0)} | ${s(platform.evalMs)} / ${platform.peakRssMb.toFixed(0)} | ${s(o.evalMs)} / ${o.peakRssMb.toFixed(0)} | ${o.registrations} |`);
+        }
     }
     const invokeCounts = rows.map((r) => Object.values(r.program.invokes).reduce((a, n) => a + n, 0));
     console.log(`\nProvider invokes per run: ${invokeCounts.join(", ")} (${new Set(invokeCounts).size === 1 ? "the same at every size: none per organization" : "they grow with the organizations"}).`);
