@@ -7,14 +7,18 @@
  */
 import * as assert from "assert";
 import * as path from "path";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, runPulumi, valueOf, isSecret } from "../../testing/offlineRun";
 import { readStackFile } from "../../tools/plan/stackFile";
-import { platformStackReferences } from "../../tools/plan/platformOutputs";
+import { PlatformStackFile, platformStackReferences } from "../../tools/plan/platformOutputs";
 import { ConfigError, parseStackConfig } from "../../components/config";
 import { PlatformStackOutput, platformMismatches } from "../../components/platformStack";
 
-const SPLIT_DIR = path.resolve(__dirname, "..", "..", "examples", "split");
+const ROOT = path.resolve(__dirname, "..", "..");
+const SPLIT_DIR = path.join(ROOT, "examples", "split");
 const PLATFORM_STACK = "organization/postgres-access/dev-platform";
 
 type Program = typeof import("../../stacks/program");
@@ -76,7 +80,7 @@ describe("split environment (platform stack + organizations stacks)", function (
         assert.strictEqual(platform.database.majorVersion, "17");
         assert.ok(platform.database.adminPassword.length >= 20);
         // the committed example has the same fields (it is what `npm run plan -- dev-orgs-a --platform-outputs` reads)
-        const example = platformStackReferences(readStackFile("dev-orgs-a", SPLIT_DIR), path.join(SPLIT_DIR, "dev-platform.outputs.json"), "dev-orgs-a")![PLATFORM_STACK];
+        const example = (platformStackReferences(readStackFile("dev-orgs-a", SPLIT_DIR), path.join(SPLIT_DIR, "dev-platform.outputs.json"), "dev-orgs-a") as Record<string, Record<string, unknown>>)[PLATFORM_STACK];
         const shape = (value: unknown): unknown => (value && typeof value === "object" ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]).sort()) : typeof value);
         assert.deepStrictEqual(shape(example), shape(platformOutputs));
     });
@@ -127,6 +131,25 @@ describe("split environment (platform stack + organizations stacks)", function (
         assert.throws(() => platformStackReferences(orgs, undefined, "dev-orgs-a"), /--platform-outputs <file\.json> \(`pulumi stack output --json --show-secrets --stack organization\/postgres-access\/dev-platform/);
         assert.throws(() => platformStackReferences(readStackFile("dev"), "x.json", "dev"), /not an organizations stack/);
         assert.throws(() => platformStackReferences(orgs, path.join(SPLIT_DIR, "missing.json"), "dev-orgs-a"), /--platform-outputs .*missing\.json/);
+        // without the file, the platform's stack file beside this one is evaluated offline (pull requests)
+        assert.deepStrictEqual(platformStackReferences(orgs, undefined, "dev-orgs-a", SPLIT_DIR), new PlatformStackFile(PLATFORM_STACK, "dev-platform"));
+        assert.throws(() => platformStackReferences(orgs, undefined, "dev-orgs-a", path.join(SPLIT_DIR, "..")), /or put its stack file Pulumi\.dev-platform\.yaml beside this one/);
+    });
+
+    it("`npm run plan` of an organizations stack evaluates the platform's stack file beside it, or reads --platform-outputs", () => {
+        const plan = (...args: string[]) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+        for (const extra of [[], ["--platform-outputs", path.join(SPLIT_DIR, "dev-platform.outputs.json")]]) {
+            const run = plan("dev-orgs-a", "--dir", SPLIT_DIR, "--json", ...extra);
+            assert.strictEqual(run.status, 0, run.stderr);
+            assert.deepStrictEqual(Object.keys(JSON.parse(run.stdout).organizations).sort(), ["acme", "globex"]);
+            assert.strictEqual(/evaluated offline/.test(run.stderr), extra.length === 0, run.stderr);
+        }
+        const lonely = fs.mkdtempSync(path.join(os.tmpdir(), "split-"));
+        fs.copyFileSync(path.join(SPLIT_DIR, "Pulumi.dev-orgs-a.yaml"), path.join(lonely, "Pulumi.dev-orgs-a.yaml"));
+        const alone = plan("dev-orgs-a", "--dir", lonely);
+        fs.rmSync(lonely, { recursive: true, force: true });
+        assert.strictEqual(alone.status, 2, alone.stderr);
+        assert.match(alone.stderr, /is an organizations stack on the platform of organization\/postgres-access\/dev-platform: give that stack's outputs with --platform-outputs/);
     });
 
     describe("config errors", () => {

@@ -10,7 +10,7 @@
  * registers instead of printing the plan, `--program <file.ts> … --policy` over another program
  * (tools/policy/cli.ts).
  */
-import { runPulumi, RecordedResource } from "../../testing/offlineRun";
+import { runPulumi, RecordedResource, valueOf } from "../../testing/offlineRun";
 import { ConfigError } from "../../components/config";
 import * as path from "path";
 import { PROJECT_ROOT, readStackFile, listStacks } from "./stackFile";
@@ -20,7 +20,7 @@ import { buildPlan, stableStringify } from "./planData";
 import { DEFAULT_DIFF_LIMIT, diffPlans, parsePlan } from "./planDiff";
 import { PlanArgs, USAGE, UsageError, parsePlanArgs } from "./planArgs";
 import { NOW_VARIABLE } from "../../components/clock";
-import { platformStackReferences } from "./platformOutputs";
+import { PlatformStackFile, platformStackReferences } from "./platformOutputs";
 import * as fs from "fs";
 
 /** The policy modes, loaded only when asked for. */
@@ -113,8 +113,19 @@ async function main(): Promise<number> {
     }
     let stackReferences: Record<string, Record<string, unknown>> | undefined;
     try {
-        stackReferences = platformStackReferences(raw, args.platformOutputs, env);
+        const references = platformStackReferences(raw, args.platformOutputs, env, dir);
+        if (references instanceof PlatformStackFile) {
+            // the platform stack's file is beside this one: its outputs as the offline run gives them
+            console.error(`plan ${env}: the platform's outputs from Pulumi.${references.stackName}.yaml, evaluated offline (mock values)`);
+            stackReferences = { [references.platformStack]: await offlineStackOutputs(references.stackName, readStackFile(references.stackName, dir), preview) };
+        } else {
+            stackReferences = references;
+        }
     } catch (err) {
+        if (err instanceof ConfigError) {
+            console.error(`platform stack file: ${err.message}`);
+            return 1;
+        }
         console.error(String((err as Error).message));
         return 2;
     }
@@ -144,6 +155,18 @@ async function main(): Promise<number> {
     if (args.json) process.stdout.write(stableStringify(buildPlan(env, outputs, resources, { preview })));
     else console.log(describePlan(env, outputs, resources, { preview, stacks: listStacks(dir) }));
     return 0;
+}
+
+/** A stack's exports as the offline run resolves them (`pulumi stack output --json --show-secrets`, mock values). */
+async function offlineStackOutputs(stack: string, raw: Record<string, unknown>, preview: boolean): Promise<Record<string, unknown>> {
+    const run = await runPulumi(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require("../../stacks/program") as typeof import("../../stacks/program");
+        return { exports: program.stackExports(program.createStack()) };
+    }, { stack, preview, config: raw, calls: deployerCalls(raw) });
+    const resolved: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(run.result.exports)) resolved[key] = await valueOf(value as never);
+    return resolved;
 }
 
 main().then((code) => process.exit(code), (err) => {

@@ -2,12 +2,18 @@
 import * as fs from "fs";
 import * as path from "path";
 
+/** The platform stack's own stack file, to evaluate offline for its outputs. */
+export class PlatformStackFile {
+    constructor(public readonly platformStack: string, public readonly stackName: string) {}
+}
+
 /**
  * An organizations stack (`split.part: organizations`) reads its platform stack's outputs: from the file
  * given with --platform-outputs (`pulumi stack output --json --show-secrets` of the platform stack), under
- * the StackReference name the config gives. Other stacks take no such file.
+ * the StackReference name the config gives, or, without the file, from its own stack file in the same
+ * folder, evaluated offline (the result names that stack: the caller runs it). Other stacks take no such file.
  */
-export function platformStackReferences(raw: Record<string, unknown>, file: string | undefined, env: string): Record<string, Record<string, unknown>> | undefined {
+export function platformStackReferences(raw: Record<string, unknown>, file: string | undefined, env: string, platformFileDir?: string): Record<string, Record<string, unknown>> | PlatformStackFile | undefined {
     const split = (raw["postgres-access:split"] ?? raw.split) as { part?: unknown; platformStack?: unknown } | undefined;
     const organizationsStack = split && typeof split === "object" && split.part === "organizations" && typeof split.platformStack === "string";
     if (!organizationsStack) {
@@ -15,8 +21,14 @@ export function platformStackReferences(raw: Record<string, unknown>, file: stri
         return undefined;
     }
     const platformStack = split.platformStack as string;
+    // The platform's stack file beside this one (…/<stack> → Pulumi.<stack>.yaml): the plan evaluates it
+    // offline first (pull requests, where no stack's real outputs can be read).
+    const stackName = platformStack.split("/").pop()!;
+    if (file === undefined && platformFileDir !== undefined && fs.existsSync(path.join(platformFileDir, `Pulumi.${stackName}.yaml`))) {
+        return new PlatformStackFile(platformStack, stackName);
+    }
     if (file === undefined) {
-        throw new Error(`Pulumi.${env}.yaml is an organizations stack on the platform of ${platformStack}: give that stack's outputs with --platform-outputs <file.json> (\`pulumi stack output --json --show-secrets --stack ${platformStack} > file.json\`)`);
+        throw new Error(`Pulumi.${env}.yaml is an organizations stack on the platform of ${platformStack}: give that stack's outputs with --platform-outputs <file.json>, or put its stack file Pulumi.${stackName}.yaml beside this one (\`pulumi stack output --json --show-secrets --stack ${platformStack} > file.json\`)`);
     }
     let outputs: unknown;
     try {
