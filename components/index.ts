@@ -31,6 +31,7 @@ export * from "./organization";
 export * from "./organizationValidation";
 export * from "./platformConnection";
 export * from "./platformProviders";
+export * from "./platformStack";
 export * from "./postgres/rotatingAppLogin";
 export * from "./rotation";
 export * from "./duration";

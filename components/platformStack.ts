@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, SCHEMA_DEFAULTS } from "./config";
-import { PlatformConnection } from "./platformConnection";
+import { PlatformConnection, VaultConnection } from "./platformConnection";
 import { PlatformProviders, adminPostgresProvider, vaultProvider } from "./platformProviders";
 import { awsConnection, createAwsProvider } from "./aws/awsPlatform";
 import { vaultAgentEgress } from "./kubernetes/vaultDelivery";
@@ -83,6 +83,26 @@ export function platformMismatches(platform: Partial<PlatformStackOutput> | unde
     return problems;
 }
 
+/** The Vault part of a connection: the configured Vault and the engine's mount. */
+export function vaultConnectionOf(v: NonNullable<StackConfig["vault"]>, mount: pulumi.Input<string>): VaultConnection {
+    return {
+        address: v.address,
+        namespace: v.namespace,
+        caCertPem: v.caCertPem,
+        mount,
+        kubernetesAuthMount: v.kubernetesAuthMount,
+        defaultTtl: v.defaultTtl,
+        maxTtl: v.maxTtl,
+        staticRotationPeriod: v.staticRotationPeriod,
+        egress: vaultAgentEgress(v),
+    };
+}
+
+/** True when an organization of the config writes Secrets Manager secrets (apps or access requests). */
+export function usesSecretsManager(config: StackConfig): boolean {
+    return config.organizations.some((org) => org.apps.some((a) => a.credentials === "secretsmanager") || (org.accessRequests ?? []).some((r) => r.credentials === "secretsmanager"));
+}
+
 /** What an organizations stack builds its organizations on. */
 export interface PlatformFromStack {
     /** The platform's connection: decisions from this stack's config, values from the platform stack. */
@@ -123,22 +143,11 @@ export function platformFromStack(config: StackConfig, opts: pulumi.CustomResour
             : { cidrBlocks: (db.rds?.subnetIds ?? []).map((_, i) => platform.apply((p) => p.database.subnetCidrBlocks![i])) },
     };
     const awsProvider = config.aws ? createAwsProvider(config.aws, opts) : undefined;
-    const usesSecretsManager = config.organizations.some((org) => org.apps.some((a) => a.credentials === "secretsmanager") || (org.accessRequests ?? []).some((r) => r.credentials === "secretsmanager"));
     const v = config.vault;
     const connection: PlatformConnection = {
         database: connectionDatabase,
-        vault: v ? {
-            address: v.address,
-            namespace: v.namespace,
-            caCertPem: v.caCertPem,
-            mount: platform.apply((p) => p.vaultMount!),
-            kubernetesAuthMount: v.kubernetesAuthMount,
-            defaultTtl: v.defaultTtl,
-            maxTtl: v.maxTtl,
-            staticRotationPeriod: v.staticRotationPeriod,
-            egress: vaultAgentEgress(v),
-        } : undefined,
-        aws: config.aws && awsProvider ? awsConnection({ env: config.env, ...config.aws }, awsProvider, usesSecretsManager) : undefined,
+        vault: v ? vaultConnectionOf(v, platform.apply((p) => p.vaultMount!)) : undefined,
+        aws: config.aws && awsProvider ? awsConnection({ env: config.env, ...config.aws }, awsProvider, usesSecretsManager(config)) : undefined,
     };
     return {
         connection,

@@ -16,10 +16,9 @@ import { MaintenanceDatabases } from "./postgres/maintenanceDatabases";
 import { appCertificateCommonName } from "./kubernetes/spiffe";
 import { appNames } from "./naming";
 import { VAULT_ENGINE_NAME, VaultDatabaseEngine } from "./vault/vaultDatabaseEngine";
-import { vaultAgentEgress } from "./kubernetes/vaultDelivery";
 import { ENVIRONMENT_LABEL } from "./kubernetes/organizationNamespace";
 import { OrganizationSettings, PostgresAccessArgs, StackPart } from "./postgresAccessArgs";
-import { platformFromStack } from "./platformStack";
+import { platformFromStack, usesSecretsManager, vaultConnectionOf } from "./platformStack";
 import { DatabaseServerConnection, PlatformConnection } from "./platformConnection";
 import { PlatformProviders, adminPostgresProvider, platformProviders, vaultProvider } from "./platformProviders";
 
@@ -248,11 +247,6 @@ function usesVault(config: StackConfig): boolean {
     return config.organizations.some((org) => org.apps.some((a) => a.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
 }
 
-/** True when an organization of the config writes Secrets Manager secrets (apps or access requests). */
-function usesSecretsManager(config: StackConfig): boolean {
-    return config.organizations.some((org) => org.apps.some((a) => a.credentials === "secretsmanager") || (org.accessRequests ?? []).some((r) => r.credentials === "secretsmanager"));
-}
-
 /**
  * The shared platform of a config: the server, the admin's postgresql provider and the maintenance
  * databases, the Vault provider and the engine's mount (when an organization uses Vault), the AWS provider
@@ -295,17 +289,7 @@ export function createPlatform(config: StackConfig, opts: ChildOptions, versionC
     });
     const connection: PlatformConnection = {
         database,
-        vault: v && engine ? {
-            address: v.address,
-            namespace: v.namespace,
-            caCertPem: v.caCertPem,
-            mount: engine.mount,
-            kubernetesAuthMount: v.kubernetesAuthMount,
-            defaultTtl: v.defaultTtl,
-            maxTtl: v.maxTtl,
-            staticRotationPeriod: v.staticRotationPeriod,
-            egress: vaultAgentEgress(v),
-        } : undefined,
+        vault: v && engine ? vaultConnectionOf(v, engine.mount) : undefined,
         aws,
         spiffe,
     };

@@ -28,7 +28,7 @@ export function platformStackReferences(raw: Record<string, unknown>, file: stri
         return new PlatformStackFile(platformStack, stackName);
     }
     if (file === undefined) {
-        throw new Error(`Pulumi.${env}.yaml is an organizations stack on the platform of ${platformStack}: give that stack's outputs with --platform-outputs <file.json>, or put its stack file Pulumi.${stackName}.yaml beside this one (\`pulumi stack output --json --show-secrets --stack ${platformStack} > file.json\`)`);
+        throw new Error(`Pulumi.${env}.yaml is an organizations stack on the platform of ${platformStack}: give that stack's outputs with --platform-outputs <file.json> (\`pulumi stack output --json --show-secrets --stack ${platformStack} > file.json\`), or put its stack file Pulumi.${stackName}.yaml beside this one`);
     }
     let outputs: unknown;
     try {
