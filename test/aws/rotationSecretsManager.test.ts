@@ -49,8 +49,10 @@ describe(`${ENV} stack with rotating secretsmanager apps: the entry across a rot
     before(async () => {
         runBefore = await runAt(t0);
         runAfter = await runAt(t0 + 30 * DAY);
-        appsBefore = appsOf(runBefore, ENV);
-        appsAfter = appsOf(runAfter, ENV);
+        // by key: registration order may differ between runs (SCRAM verifiers finish on the thread pool)
+        const byKey = (apps: AppAws[]) => [...apps].sort((a, b) => a.key.localeCompare(b.key));
+        appsBefore = byKey(appsOf(runBefore, ENV));
+        appsAfter = byKey(appsOf(runAfter, ENV));
     });
 
     it("keeps each entry's name, key, policy and recovery window, the app's IRSA role and its SecretProviderClass", () => {
@@ -62,7 +64,8 @@ describe(`${ENV} stack with rotating secretsmanager apps: the entry across a rot
             assert.deepStrictEqual(a.secret.inputs, b.secret.inputs, `${a.key}: the Secret resource`);
             assert.deepStrictEqual([a.secretArn, a.secretPolicy, a.identityPolicy, a.trust, a.roleName, a.keyPolicy], [b.secretArn, b.secretPolicy, b.identityPolicy, b.trust, b.roleName, b.keyPolicy], a.key);
         }
-        const spcs = (run: RunResult<unknown>) => run.ofType("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").map((r) => r.inputs);
+        const spcs = (run: RunResult<unknown>) => run.ofType("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").map((r) => r.inputs)
+            .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
         assert.strictEqual(spcs(runAfter).length, 4, "one per secretsmanager app");
         assert.deepStrictEqual(spcs(runAfter), spcs(runBefore), "the pods' SecretProviderClasses do not change");
     });
