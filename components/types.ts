@@ -46,12 +46,17 @@ export const DeliveryMode = {
 } as const;
 export type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
 
+/** The values of an enumeration (an `as const` object), in its order, as a non-empty tuple (`z.enum` takes it). */
+export function valuesOf<E extends Record<string, string>>(enumeration: E): [E[keyof E], ...E[keyof E][]] {
+    return Object.values(enumeration) as [E[keyof E], ...E[keyof E][]];
+}
+
 /** What an app may do in its organization's database. */
-export const ACCESS_LEVELS = ["owner", "readwrite", "readonly"] as const satisfies readonly AccessLevel[];
+export const ACCESS_LEVELS = valuesOf(AccessLevel);
 /** Where an app's credentials come from. */
-export const CREDENTIAL_SOURCES = ["kubernetes", "secretsmanager", "vault-static", "vault-dynamic"] as const satisfies readonly CredentialSource[];
+export const CREDENTIAL_SOURCES = valuesOf(CredentialSource);
 /** How credentials reach the app's pods. */
-export const DELIVERY_MODES = ["secret", "csi", "vault-secrets-operator", "vault-agent"] as const satisfies readonly DeliveryMode[];
+export const DELIVERY_MODES = valuesOf(DeliveryMode);
 
 /** One app of an organization, as the components receive it (validated and defaulted). */
 export interface AppSpec {

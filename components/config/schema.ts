@@ -9,7 +9,8 @@ import { NAME_PATTERN } from "../naming";
 import { VAULT_TOKEN_MAX_TTL } from "../vault/vaultPolicies";
 import { rotationEveryProblem } from "../rotation";
 import { parseRfc3339 } from "../clock";
-import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, AppSpec, CredentialSource, DeliveryMode, OrganizationSpec } from "../types";
+import { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES, AccessLevel, AppSpec, CredentialSource, DeliveryMode, OrganizationSpec, valuesOf } from "../types";
+import { DatabaseEngine, DeploymentPhase, PostgresVersion, ServerTlsMode, UpgradeSourceVersion } from "../postgresAccessArgs";
 import { parseDuration } from "../duration";
 import { ACCESS_REQUEST_CREDENTIALS, ACCESS_REQUEST_LEVELS, AccessPolicy } from "../accessRequests";
 import { cronProblem } from "./cron";
@@ -20,18 +21,19 @@ const TTL_LIMIT = `seconds; Vault revokes a lease when the login token that crea
 
 export { ACCESS_LEVELS, CREDENTIAL_SOURCES, DELIVERY_MODES };
 export type { AccessLevel, CredentialSource, DeliveryMode };
-export const TLS_MODES = ["require", "verify-full", "mtls"] as const;
-export const ENGINES = ["statefulset", "rds"] as const;
+// The allowed values of each closed set, from the enumerations the component args publish (one source).
+export const TLS_MODES = valuesOf(ServerTlsMode);
+export const ENGINES = valuesOf(DatabaseEngine);
 /** Supported PostgreSQL majors (14 reached end of life in November 2026); the default is the newest, which the real-PostgreSQL tests run. */
-export const POSTGRES_VERSIONS = ["15", "16", "17", "18"] as const;
+export const POSTGRES_VERSIONS = valuesOf(PostgresVersion);
 
 /** Majors an in-cluster server's data may be upgraded from (`statefulset.upgradeFrom`). */
-export const UPGRADE_SOURCE_VERSIONS = ["14", "15", "16", "17"] as const;
+export const UPGRADE_SOURCE_VERSIONS = valuesOf(UpgradeSourceVersion);
 /**
  * `database.phase`: `server` creates only the server (first run of a stack whose admin endpoint is a tunnel to
  * the server it creates, docs/operations.md "First `pulumi up` of an RDS stack"); `full` (default) creates everything.
  */
-export const DEPLOYMENT_PHASES = ["full", "server"] as const;
+export const DEPLOYMENT_PHASES = valuesOf(DeploymentPhase);
 
 export type TlsMode = (typeof TLS_MODES)[number];
 export type Engine = (typeof ENGINES)[number];

@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 import { ENV_NAME_MAX, ENV_NAME_PATTERN } from "../naming";
+import { valuesOf } from "../types";
+import { ConfigProblem } from "./problems";
 
 import { StackPart } from "../postgresAccessArgs";
 
@@ -17,7 +19,7 @@ export const STACK_NAME_PATTERN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9
 
 export const stackSplitSchema = z.strictObject({
     /** `platform` or `organizations`. */
-    part: z.enum([StackPart.Platform, StackPart.Organizations], { error: `expected one of: ${StackPart.Platform}, ${StackPart.Organizations}` }),
+    part: z.enum(valuesOf(StackPart), { error: `expected one of: ${valuesOf(StackPart).join(", ")}` }),
     /**
      * The environment every stack of the split shares (part of every cloud-side name, as the stack name is
      * in a whole stack): the same in the platform stack and all its organizations stacks.
@@ -34,17 +36,11 @@ export const stackSplitSchema = z.strictObject({
 });
 export type StackSplit = z.infer<typeof stackSplitSchema>;
 
-/** A problem with the split against the rest of the raw config (paths as ConfigError prints them). */
-export interface SplitProblem {
-    path: string;
-    message: string;
-}
-
 /** Checks that span `split` and the other keys (the raw config; the schema checks each field). */
-export function stackSplitProblems(raw: Record<string, unknown>): SplitProblem[] {
+export function stackSplitProblems(raw: Record<string, unknown>): ConfigProblem[] {
     const split = raw.split as Partial<StackSplit> | undefined;
     if (!split || typeof split !== "object") return [];
-    const problems: SplitProblem[] = [];
+    const problems: ConfigProblem[] = [];
     const database = (raw.database ?? {}) as Record<string, unknown>;
     const organizations = raw.organizations;
     if (split.part === StackPart.Platform) {

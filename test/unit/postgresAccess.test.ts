@@ -92,24 +92,6 @@ describe("PostgresAccess", function () {
         });
     });
 
-    it("its enumerations list exactly the values the config schema allows", () => {
-        /* eslint-disable @typescript-eslint/no-require-imports */
-        const args = require("../../components/postgresAccessArgs") as typeof import("../../components/postgresAccessArgs");
-        const config = require("../../components/config") as typeof import("../../components/config");
-        /* eslint-enable @typescript-eslint/no-require-imports */
-        const pairs: [string, object, readonly string[]][] = [
-            ["AccessLevel", args.AccessLevel, config.ACCESS_LEVELS],
-            ["CredentialSource", args.CredentialSource, config.CREDENTIAL_SOURCES],
-            ["DeliveryMode", args.DeliveryMode, config.DELIVERY_MODES],
-            ["ServerTlsMode", args.ServerTlsMode, config.TLS_MODES],
-            ["DatabaseEngine", args.DatabaseEngine, config.ENGINES],
-            ["PostgresVersion", args.PostgresVersion, config.POSTGRES_VERSIONS],
-            ["UpgradeSourceVersion", args.UpgradeSourceVersion, config.UPGRADE_SOURCE_VERSIONS],
-            ["DeploymentPhase", args.DeploymentPhase, config.DEPLOYMENT_PHASES],
-        ];
-        for (const [name, enumeration, values] of pairs) assert.deepStrictEqual(Object.values(enumeration), [...values], name);
-    });
-
     describe("validation", () => {
         it("throws every problem with its path before registering anything", async () => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
