@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import * as random from "@pulumi/random";
 import * as k8s from "@pulumi/kubernetes";
 import * as vault from "@pulumi/vault";
 import { clientSslMode } from "./database/postgresServer";
@@ -9,7 +8,7 @@ import { VaultOrganizationAccess } from "./vault/vaultPlatform";
 import { ConnectionSettings } from "./connectionInfo";
 import { OrganizationSpec } from "./types";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
-import { loginRoleSettings, scramVerifierOf } from "./postgres/appLogin";
+import { generatedLoginPassword, loginRoleSettings, scramVerifierOf } from "./postgres/appLogin";
 import { DatabaseSecret } from "./kubernetes/databaseSecret";
 import { managedLabels } from "./kubernetes/organizationNamespace";
 import { databaseCaConfigMap } from "./kubernetes/databaseCaConfigMap";
@@ -89,15 +88,7 @@ export class AccessRequestAccess extends pulumi.ComponentResource {
         const labels = { "app.kubernetes.io/name": request.serviceAccount, "postgres-access/access-request": request.name };
 
         if (request.credentials !== "vault-dynamic") {
-            const password = new random.RandomPassword(`${name}-password`, {
-                length: 32,
-                special: true,
-                overrideSpecial: "-_.~!*",
-                minLower: 1,
-                minUpper: 1,
-                minNumeric: 1,
-            }, { parent: this });
-            this.password = pulumi.secret(password.result);
+            this.password = generatedLoginPassword(`${name}-password`, this);
             this.login = new postgresql.Role(`${name}-login`, {
                 ...loginRoleSettings({ roleName: this.names.loginRole, access: request.access, groupRole: groupRole.name, connectionLimit: ACCESS_REQUEST_CONNECTION_LIMIT }),
                 // PostgreSQL refuses the login's password from this instant on, whoever runs what.

@@ -159,30 +159,11 @@ export class Organization extends pulumi.ComponentResource {
             }, { parent: this })
             : undefined;
 
-        components.apps = apps.map(({ app, names: appNames }) => new AppAccess(`${name}-${app.name}`, {
-            env,
-            organization: org,
-            app,
-            names: appNames,
-            connection,
-            database,
-            namespace: namespaceBundle.namespaceName,
-            vaultConnection,
-            secretsKeyArn: secretsKey?.keyArn,
-        }, own));
-
-        components.accessRequests = approved.map(({ request, names: requestNames }) => new AccessRequestAccess(`${name}-request-${request.name}`, {
-            env,
-            organization: org,
-            request,
-            names: requestNames,
-            now,
-            connection,
-            database,
-            namespace: namespaceBundle.namespaceName,
-            vaultConnection,
-            secretsKeyArn: secretsKey?.keyArn,
-        }, own));
+        // What every app and approved request of the organization builds on.
+        const shared = { env, organization: org, connection, database, namespace: namespaceBundle.namespaceName, vaultConnection, secretsKeyArn: secretsKey?.keyArn };
+        components.apps = apps.map(({ app, names: appNames }) => new AppAccess(`${name}-${app.name}`, { ...shared, app, names: appNames }, own));
+        components.accessRequests = approved.map(({ request, names: requestNames }) =>
+            new AccessRequestAccess(`${name}-request-${request.name}`, { ...shared, request, names: requestNames, now }, own));
 
         this.namespace = namespaceBundle.namespaceName;
         this.database = database.databaseName;

@@ -6,7 +6,8 @@
  * with `pulumi state move`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, SCHEMA_DEFAULTS } from "./config";
+import { StackConfig, SCHEMA_DEFAULTS, vaultDynamicRequests } from "./config";
+import { StackPart } from "./postgresAccessArgs";
 import { PlatformConnection, VaultConnection } from "./platformConnection";
 import { PlatformProviders, adminPostgresProvider, vaultProvider } from "./platformProviders";
 import { awsConnection, createAwsProvider } from "./aws/awsPlatform";
@@ -98,6 +99,17 @@ export function vaultConnectionOf(v: NonNullable<StackConfig["vault"]>, mount: p
     };
 }
 
+/**
+ * True when the stack has Vault's side of the platform: Vault is configured and an organization takes
+ * credentials from it (apps or vault-dynamic requests), or the stack is a platform stack, whose
+ * organizations stacks it cannot see.
+ */
+export function usesVault(config: StackConfig): boolean {
+    if (!config.vault) return false;
+    if (config.split?.part === StackPart.Platform) return true;
+    return config.organizations.some((org) => org.apps.some((a) => a.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
+}
+
 /** True when an organization of the config writes Secrets Manager secrets (apps or access requests). */
 export function usesSecretsManager(config: StackConfig): boolean {
     return config.organizations.some((org) => org.apps.some((a) => a.credentials === "secretsmanager") || (org.accessRequests ?? []).some((r) => r.credentials === "secretsmanager"));
@@ -143,7 +155,7 @@ export function platformFromStack(config: StackConfig, opts: pulumi.CustomResour
             : { cidrBlocks: (db.rds?.subnetIds ?? []).map((_, i) => platform.apply((p) => p.database.subnetCidrBlocks![i])) },
     };
     const awsProvider = config.aws ? createAwsProvider(config.aws, opts) : undefined;
-    const v = config.vault;
+    const v = usesVault(config) ? config.vault : undefined;
     const connection: PlatformConnection = {
         database: connectionDatabase,
         vault: v ? vaultConnectionOf(v, platform.apply((p) => p.vaultMount!)) : undefined,

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AppAccess } from "./appAccess";
-import { DEFAULT_STATEFULSET, StackConfig, parseStackConfig, vaultDynamicRequests } from "./config";
+import { DEFAULT_STATEFULSET, StackConfig, parseStackConfig } from "./config";
 import { PostgresServer } from "./database/postgresServer";
 import { StatefulSetPostgres } from "./database/statefulSetPostgres";
 import { RdsPostgres } from "./database/rdsPostgres";
@@ -18,7 +18,7 @@ import { appNames } from "./naming";
 import { VAULT_ENGINE_NAME, VaultDatabaseEngine } from "./vault/vaultDatabaseEngine";
 import { ENVIRONMENT_LABEL } from "./kubernetes/organizationNamespace";
 import { OrganizationSettings, PostgresAccessArgs, StackPart } from "./postgresAccessArgs";
-import { platformFromStack, usesSecretsManager, vaultConnectionOf } from "./platformStack";
+import { platformFromStack, usesSecretsManager, usesVault, vaultConnectionOf } from "./platformStack";
 import { DatabaseServerConnection, PlatformConnection } from "./platformConnection";
 import { PlatformProviders, adminPostgresProvider, platformProviders, vaultProvider } from "./platformProviders";
 
@@ -93,8 +93,7 @@ const built = new WeakMap<PostgresAccess, Built>();
  * Vault's when Vault runs in the cluster and manages logins here.
  */
 export function serverClientNamespaces(config: StackConfig): string[] {
-    const vaultManagesLogins = config.split?.part === StackPart.Platform || config.organizations.some((org) => org.apps.some((app) => app.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
-    const vaultNamespace = vaultManagesLogins ? config.vault?.kubernetesNamespace : undefined;
+    const vaultNamespace = usesVault(config) ? config.vault?.kubernetesNamespace : undefined;
     return [...config.organizations.map((o) => o.name), ...(vaultNamespace ? [vaultNamespace] : [])];
 }
 
@@ -242,11 +241,6 @@ export interface Platform {
     providers?: PlatformProviders;
 }
 
-/** True when an organization of the config takes credentials from Vault (apps or access requests). */
-function usesVault(config: StackConfig): boolean {
-    return config.organizations.some((org) => org.apps.some((a) => a.credentials.startsWith("vault-")) || vaultDynamicRequests(org, config.env).length > 0);
-}
-
 /**
  * The shared platform of a config: the server, the admin's postgresql provider and the maintenance
  * databases, the Vault provider and the engine's mount (when an organization uses Vault), the AWS provider
@@ -278,8 +272,7 @@ export function createPlatform(config: StackConfig, opts: ChildOptions, versionC
     if (db.phase === "server") return { server, connection: { database, aws, spiffe } };
 
     const postgresql = adminPostgresProvider("postgres-admin", config.env, database, "postgres", spiffe?.trustBundlePem, opts);
-    // A platform stack serves organizations stacks it cannot see: the mount exists whenever Vault is configured.
-    const v = config.vault && (config.split?.part === StackPart.Platform || usesVault(config)) ? config.vault : undefined;
+    const v = usesVault(config) ? config.vault : undefined;
     const vault = v ? vaultProvider(config.env, { address: v.address, namespace: v.namespace, caCertPem: v.caCertPem }, opts) : undefined;
     const engine = v ? new VaultDatabaseEngine(VAULT_ENGINE_NAME, { mount: v.mount }, { ...opts, provider: vault, dependsOn: serverReady(server) }) : undefined;
     new MaintenanceDatabases("maintenance-databases", {

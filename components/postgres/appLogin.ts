@@ -61,6 +61,23 @@ export function scramVerifierOf(name: string, password: pulumi.Output<string>, p
 }
 
 /**
+ * A generated login password (a secret): 32 characters with letters, digits and only characters that are
+ * safe in connection strings once URL-encoded and in shells. `keepers` change it (scheduled rotation).
+ */
+export function generatedLoginPassword(name: string, parent: pulumi.Resource, keepers?: Record<string, string>): pulumi.Output<string> {
+    const password = new random.RandomPassword(name, {
+        length: 32,
+        special: true,
+        overrideSpecial: "-_.~!*",
+        minLower: 1,
+        minUpper: 1,
+        minNumeric: 1,
+        ...(keepers ? { keepers } : {}),
+    }, { parent });
+    return pulumi.secret(password.result);
+}
+
+/**
  * One app's PostgreSQL LOGIN role: a member of exactly its organization's group role for its access level,
  * never SUPERUSER/CREATEROLE/CREATEDB/BYPASSRLS/REPLICATION, with a connection limit, and a generated
  * password kept as a Pulumi secret. The Role only ever gets the password's SCRAM-SHA-256 verifier
@@ -87,17 +104,7 @@ export class AppLogin extends pulumi.ComponentResource {
             this.registerOutputs({ username: this.username });
             return;
         }
-        const password = new random.RandomPassword(`${name}-password`, {
-            length: 32,
-            special: true,
-            // Characters that are safe in connection strings once URL-encoded and in shells.
-            overrideSpecial: "-_.~!*",
-            minLower: 1,
-            minUpper: 1,
-            minNumeric: 1,
-            ...(args.passwordKeepers ? { keepers: args.passwordKeepers } : {}),
-        }, { parent: this });
-        const secretPassword = pulumi.secret(password.result);
+        const secretPassword = generatedLoginPassword(`${name}-password`, this, args.passwordKeepers);
         const verifier = scramVerifierOf(name, secretPassword, this);
         this.role = new postgresql.Role(`${name}-role`, {
             ...settings,

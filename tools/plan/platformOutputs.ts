@@ -14,7 +14,7 @@ export class PlatformStackFile {
  * folder, evaluated offline (the result names that stack: the caller runs it). Other stacks take no such file.
  */
 export function platformStackReferences(raw: Record<string, unknown>, file: string | undefined, env: string, platformFileDir?: string): Record<string, Record<string, unknown>> | PlatformStackFile | undefined {
-    const split = (raw["postgres-access:split"] ?? raw.split) as { part?: unknown; platformStack?: unknown } | undefined;
+    const split = raw.split as { part?: unknown; platformStack?: unknown } | undefined;
     const organizationsStack = split && typeof split === "object" && split.part === "organizations" && typeof split.platformStack === "string";
     if (!organizationsStack) {
         if (file !== undefined) throw new Error(`--platform-outputs: Pulumi.${env}.yaml is not an organizations stack (postgres-access:split.part: organizations)`);
