@@ -3,9 +3,8 @@
  * its field and what is allowed. Each case runs the real program (createStack) under mocks.
  */
 import * as assert from "assert";
-import { runPulumi } from "../../testing/offlineRun";
+import { RejectedConfig, assertRejected } from "./rejectedConfig";
 import { ConfigError, parseStackConfig } from "../../components/config";
-import { createStack } from "../../stacks/program";
 
 const statefulset = { engine: "statefulset", version: "17", tls: "require" };
 const rdsOk = { vpcId: "vpc-0abc123", subnetIds: ["subnet-0aaa111", "subnet-0bbb222"] };
@@ -17,15 +16,8 @@ const awsOk = {
 const vaultOk = { address: "https://vault.example.com:8200", kubernetesNamespace: "vault" };
 const org = (apps?: unknown[]) => ({ name: "acme", ...(apps ? { apps } : {}) });
 
-interface Case {
-    name: string;
-    config: Record<string, unknown>;
-    stack?: string;
-    /** Every expected problem: [path, fragment of the message]. */
-    expect: [string, RegExp][];
-}
 
-const cases: Case[] = [
+const cases: RejectedConfig[] = [
     { name: "missing database", config: { organizations: [org()] }, expect: [["database", /required/]] },
     { name: "unknown engine", config: { database: { ...statefulset, engine: "aurora" }, organizations: [org()] }, expect: [["database.engine", /expected one of "statefulset" \| "rds"/]] },
     { name: "unsupported version", config: { database: { ...statefulset, version: "12" }, organizations: [org()] }, expect: [["database.version", /"15" \| "16" \| "17" \| "18"/]] },
@@ -77,23 +69,7 @@ describe("malformed config", () => {
     });
 
     for (const c of cases) {
-        it(`rejects ${c.name}, naming the field, with nothing registered`, async () => {
-            let error: unknown;
-            const run = await runPulumi(() => {
-                try {
-                    createStack();
-                } catch (err) {
-                    error = err;
-                }
-            }, { stack: c.stack ?? "dev", config: c.config });
-            assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-            assert.deepStrictEqual(run.resources, [], "no resource may be registered");
-            for (const [path, message] of c.expect) {
-                const problem = error.problems.find((p) => p.path === path && message.test(p.message));
-                assert.ok(problem, `expected a problem at ${path} matching ${message}; got:\n${error.message}`);
-                assert.ok(error.message.includes(`${path}: `), "the message lists the path");
-            }
-        });
+        it(`rejects ${c.name}, naming the field, with nothing registered`, () => assertRejected(c));
     }
 
     it("reports every problem of a config at once", () => {
