@@ -16,6 +16,8 @@ import { readStackFile } from "../../tools/plan/stackFile";
 import { PlatformStackFile, platformStackReferences } from "../../tools/plan/platformOutputs";
 import { ConfigError, parseStackConfig } from "../../components/config";
 import { PlatformStackOutput, platformMismatches } from "../../components/platformStack";
+import { runPolicyPack } from "../../tools/policy/runPolicies";
+import { policies } from "../../policy/policies";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SPLIT_DIR = path.join(ROOT, "examples", "split");
@@ -115,6 +117,11 @@ describe("split environment (platform stack + organizations stacks)", function (
         assert.deepStrictEqual(Object.keys(a.result.resolved.organizations as object).sort(), ["acme", "globex"]);
         assert.deepStrictEqual(Object.keys(b.result.resolved.organizations as object), ["initech"]);
         assert.strictEqual(a.result.exports.platform, undefined, "only the platform stack exports the admin login");
+        // the policy pack passes every stack of the split, as it passes the whole stack
+        for (const [stack, run] of [["dev-platform", platformRun], ["dev-orgs-a", a], ["dev-orgs-b", b]] as const) {
+            const report = await runPolicyPack(policies, run.resources, { stack, project: "postgres-access" });
+            assert.deepStrictEqual(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policyName}: ${v.resource?.name}`), [], stack);
+        }
     });
 
     it("a config that does not fit its platform stack fails the run, naming the field", async () => {
