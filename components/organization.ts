@@ -161,9 +161,11 @@ export class Organization extends pulumi.ComponentResource {
 
         // What every app and approved request of the organization builds on.
         const shared = { env, organization: org, connection, database, namespace: namespaceBundle.namespaceName, vaultConnection, secretsKeyArn: secretsKey?.keyArn };
-        components.apps = apps.map(({ app, names: appNames }) => new AppAccess(`${name}-${app.name}`, { ...shared, app, names: appNames }, own));
-        components.accessRequests = approved.map(({ request, names: requestNames }) =>
-            new AccessRequestAccess(`${name}-request-${request.name}`, { ...shared, request, names: requestNames, now }, own));
+        // Loops, not `.map`: every frame on the stack here is captured again with each resource below.
+        for (const { app, names: appNames } of apps) components.apps.push(new AppAccess(`${name}-${app.name}`, { ...shared, app, names: appNames }, own));
+        for (const { request, names: requestNames } of approved) {
+            components.accessRequests.push(new AccessRequestAccess(`${name}-request-${request.name}`, { ...shared, request, names: requestNames, now }, own));
+        }
 
         this.namespace = namespaceBundle.namespaceName;
         this.database = database.databaseName;

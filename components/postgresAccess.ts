@@ -158,7 +158,7 @@ export class PostgresAccess extends pulumi.ComponentResource {
         this.databasePort = pulumi.output(db.port);
         this.databaseCaCertPem = pulumi.output(db.caCertPem);
         this.tls = pulumi.output(db.tls);
-        this.organizations = pulumi.output(Object.fromEntries(organizations.map((org) => [org.organizationName, pulumi.output(organizationAccessInfo(org))])) as unknown as Record<string, pulumi.Input<OrganizationAccessInfo>>)
+        this.organizations = pulumi.output(Object.fromEntries(organizations.map((org) => [org.organizationName, organizationAccessInfo(org)])) as unknown as Record<string, pulumi.Input<OrganizationAccessInfo>>)
             .apply((all) => all as Record<string, OrganizationAccessInfo>);
         this.appPasswords = pulumi.secret(pulumi.output(Object.fromEntries(organizations.flatMap((org) => org.apps
             .flatMap((app) => { const password = appPassword(app); return password ? [[`${org.organizationName}/${app.appName}`, password]] : []; })))));
@@ -363,13 +363,20 @@ export function organizationSettingsOf(org: StackConfig["organizations"][number]
  */
 export function createOrganizations(config: StackConfig, connection: PlatformConnection, providers: PlatformProviders, opts?: pulumi.ComponentResourceOptions): Organization[] {
     const accessPolicy = { requiredApprovals: config.accessPolicy.requiredApprovals, maxDuration: durationText(config.accessPolicy.maxDurationSeconds) };
-    return config.organizations.map((organization) => new Organization(organization.name, {
-        env: config.env,
-        organization: organizationSettingsOf(organization),
-        connection,
-        accessPolicy,
-    }, {
+    const organizationOpts = {
         ...opts,
         providers: { postgresql: providers.postgresql, ...(providers.vault ? { vault: providers.vault } : {}), ...(providers.aws ? { aws: providers.aws } : {}) },
-    }));
+    };
+    // A loop, not `.map`: the SDK captures the whole call stack at every registration, so each frame
+    // between here and a resource is paid once per resource of every organization.
+    const organizations: Organization[] = [];
+    for (const organization of config.organizations) {
+        organizations.push(new Organization(organization.name, {
+            env: config.env,
+            organization: organizationSettingsOf(organization),
+            connection,
+            accessPolicy,
+        }, organizationOpts));
+    }
+    return organizations;
 }
