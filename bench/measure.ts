@@ -1,13 +1,16 @@
 /**
  * One measurement, in its own process (so its peak RSS is its own): `node bench/measure.js '<json>'`,
- * where the JSON is a {@link MeasureRequest}. Prints one line of JSON, a {@link Measurement}.
+ * where the JSON is a {@link MeasureRequest}. Prints one line of JSON, a {@link Measurement}: load time,
+ * evaluation time, CPU time (user + system) during the evaluation, peak RSS, what was registered.
  * - `program`: the stack program (stacks/program.ts `createStack`) under the mock runner, for a fleet
- *   of `organizations` organizations; with `record`, writes the custom resources it registered there.
- * - `baseline`: replays a `record` file: the same resources with the same inputs (secrets as secrets),
- *   each a plain `new pulumi.CustomResource(type, name, inputs)`, no components, no parents, no options.
- * - `sdk`: replays it through each resource's provider SDK class (bench/providerClasses.ts), no components,
- *   no parents, no options of our own: what any program registering these resources pays. It checks that
- *   every registration reached the monitor with the inputs the program sent (`mismatches`).
+ *   of `organizations` organizations; with `record`, writes the custom resources it registered there
+ *   (bench/replay.ts `recordOf`: inputs, provider, dependencies, property dependencies, options).
+ * - `platform` / `organizations`: one stack of the fleet's environment split (bench/fleet.ts).
+ * - the floors replay a `record` file with no components (bench/replay.ts): `baseline` as plain
+ *   `pulumi.CustomResource`s, `sdk` through each resource's provider SDK class (bench/providerClasses.ts),
+ *   both without options; `wired` through the classes with the recorded provider, dependencies, property
+ *   dependencies and options (all but parent and aliases). Each checks that every registration reached the
+ *   monitor as the program's did (`mismatches`, with a few examples).
  * With `sourcePositions: false` the SDK's per-registration stack capture is skipped, to show its cost (a
  * measurement switch only: the SDK has no setting for it).
  */
