@@ -1,6 +1,6 @@
 /**
- * The benchmark's wired SDK floor (bench/replay.ts): replaying a 10-organization fleet's recorded
- * resources through the provider SDK classes with the recorded options reaches the engine as the
+ * The benchmark's wired SDK floor (bench/replay.ts): replaying the recorded resources of a fleet of 3
+ * organizations (every credential source and delivery mode) through the provider SDK classes with the recorded options reaches the engine as the
  * program did (provider, dependencies, property dependencies, options and inputs), and the replay check
  * notices a registration that differs in any of them: the floor without options (`sdk`), and a record
  * that says something else than what was sent.
@@ -17,7 +17,7 @@ describe("bench: the wired SDK floor replays the program's wiring", function () 
     before(async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require("../../stacks/program") as typeof import("../../stacks/program");
-        const run = await runPulumi(() => program.stackExports(program.createStack()), { stack: "bench", config: fleetConfig(10) });
+        const run = await runPulumi(() => program.stackExports(program.createStack()), { stack: "bench", config: fleetConfig(3) });
         recorded = JSON.parse(JSON.stringify(recordOf(run.resources))) as RecordedRegistration[];
         wired = recordOf((await runPulumi(prepareReplay("wired", recorded), { stack: "bench" })).resources);
     });
