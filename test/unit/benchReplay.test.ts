@@ -1,9 +1,9 @@
 /**
  * The benchmark's wired SDK floor (bench/replay.ts): replaying the recorded resources of a fleet of 3
- * organizations (every credential source and delivery mode) through the provider SDK classes with the recorded options reaches the engine as the
- * program did (provider, dependencies, property dependencies, options and inputs), and the replay check
- * notices a registration that differs in any of them: the floor without options (`sdk`), and a record
- * that says something else than what was sent.
+ * organizations (every credential source and delivery mode) through the provider SDK classes with the
+ * recorded options reaches the engine as the program did (inputs, provider, dependencies, property
+ * dependencies, options), and the replay check notices a registration that differs in any of them: the
+ * floor without options (`sdk`), and a record that says something else than what was sent.
  */
 import * as assert from "assert";
 import { runPulumi } from "../../testing/offlineRun";
