@@ -1,22 +1,26 @@
 /**
  * One measurement, in its own process (so its peak RSS is its own): `node bench/measure.js '<json>'`,
- * where the JSON is a {@link MeasureRequest}. Prints one line of JSON, a {@link Measurement}.
+ * where the JSON is a {@link MeasureRequest}. Prints one line of JSON, a {@link Measurement}: load time,
+ * evaluation time, CPU time (user + system) during the evaluation, peak RSS, what was registered.
  * - `program`: the stack program (stacks/program.ts `createStack`) under the mock runner, for a fleet
- *   of `organizations` organizations; with `record`, writes the custom resources it registered there.
- * - `baseline`: replays a `record` file: the same resources with the same inputs (secrets as secrets),
- *   each a plain `new pulumi.CustomResource(type, name, inputs)`, no components, no parents, no options.
- * - `sdk`: replays it through each resource's provider SDK class (bench/providerClasses.ts), no components,
- *   no parents, no options of our own: what any program registering these resources pays. It checks that
- *   every registration reached the monitor with the inputs the program sent (`mismatches`).
+ *   of `organizations` organizations; with `record`, writes the custom resources it registered there
+ *   (bench/replay.ts `recordOf`: inputs, provider, dependencies, property dependencies, options).
+ * - `platform` / `organizations`: one stack of the fleet's environment split (bench/fleet.ts).
+ * - the floors replay a `record` file with no components (bench/replay.ts): `baseline` as plain
+ *   `pulumi.CustomResource`s, `sdk` through each resource's provider SDK class (bench/providerClasses.ts),
+ *   both without options; `wired` through the classes with the recorded provider, dependencies, property
+ *   dependencies and options (all but parent and aliases). Each checks that every registration reached the
+ *   monitor as the program's did (`mismatches`, with a few examples).
  * With `sourcePositions: false` the SDK's per-registration stack capture is skipped, to show its cost (a
  * measurement switch only: the SDK has no setting for it).
  */
 import * as fs from "fs";
 import { performance } from "perf_hooks";
+import type { RecordedRegistration } from "./replay";
 
 export interface MeasureRequest {
     /** `platform` / `organizations`: one stack of the fleet's environment split (`split`), see `stackOrganizations`. */
-    mode: "program" | "baseline" | "sdk" | "platform" | "organizations";
+    mode: "program" | "baseline" | "sdk" | "wired" | "platform" | "organizations";
     organizations: number;
     /** mode organizations: how many of the environment's `organizations` this stack holds. */
     stackOrganizations?: number;
@@ -41,20 +45,15 @@ export interface Measurement {
     loadMs: number;
     /** Evaluation: from the program's start until every registration reached the monitor, ms. */
     evalMs: number;
+    /** CPU time (user + system, all threads) during the evaluation, ms. */
+    cpuMs: number;
     /** The process's peak resident set, MB (getrusage maxrss). */
     peakRssMb: number;
-    /** Replays: registrations whose type, name or inputs differ from the program's (must be 0). */
+    /** Replays: how many registrations differ from the program's (bench/replay.ts `mismatches`; must be 0). */
     mismatches?: number;
+    /** The first few of those differences. */
+    mismatchExamples?: string[];
 }
-
-interface RecordedRegistration {
-    type: string;
-    name: string;
-    rawInputs: unknown;
-}
-
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e";
 
 async function main(): Promise<void> {
     const request = JSON.parse(process.argv[2]) as MeasureRequest;
@@ -67,6 +66,7 @@ async function main(): Promise<void> {
         (pulumi.Resource as unknown as { stackTrace(skip: number): unknown[] }).stackTrace = () => [];
     }
     let evaluate: () => unknown;
+    let recorded: RecordedRegistration[] | undefined;
     let config: Record<string, unknown> = {};
     let stackReferences: Record<string, Record<string, unknown>> | undefined;
     if (request.mode === "program" || request.mode === "platform" || request.mode === "organizations") {
@@ -80,52 +80,30 @@ async function main(): Promise<void> {
         if (request.mode === "organizations") stackReferences = { [fleet.BENCH_PLATFORM_STACK]: fleet.benchPlatformOutputs() };
         evaluate = () => program.stackExports(program.createStack());
     } else {
-        const recorded = JSON.parse(fs.readFileSync(request.record!, "utf8")) as RecordedRegistration[];
-        const revive = (value: unknown): unknown => {
-            if (Array.isArray(value)) return value.map(revive);
-            if (value && typeof value === "object") {
-                const v = value as Record<string, unknown>;
-                if (v[runner.SECRET_SIG] === SECRET_VALUE) return pulumi.secret(revive(v.value));
-                if (v[runner.SECRET_SIG] === RESOURCE_REFERENCE) return v.urn;
-                return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
-            }
-            return value;
-        };
-        // inputs prepared before the clock starts: the program's own inputs are built inside its time
-        const replay = recorded.map((r) => ({ type: r.type, name: r.name, inputs: revive(r.rawInputs) as Record<string, unknown> }));
-        // CustomResource is abstract in the typings only: any type token can be registered through it
-        const Plain = pulumi.CustomResource as unknown as new (type: string, name: string, inputs: Record<string, unknown>) => unknown;
-        if (request.mode === "baseline") {
-            evaluate = () => {
-                for (const r of replay) new Plain(r.type, r.name, r.inputs);
-            };
-        } else {
-            // classes (and their modules) resolved before the clock starts, as the program's are at load
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const { providerClass } = require("./providerClasses") as typeof import("./providerClasses");
-            const classes = new Map(replay.map((r) => [r.type, providerClass(r.type)]));
-            evaluate = () => {
-                for (const r of replay) classes.get(r.type)!(r.name, r.inputs);
-            };
-        }
+        // inputs revived and classes (and their modules) resolved before the clock starts, as the
+        // program's are at load; the program's own inputs are built inside its time
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const replay = require("./replay") as typeof import("./replay");
+        recorded = JSON.parse(fs.readFileSync(request.record!, "utf8")) as RecordedRegistration[];
+        evaluate = replay.prepareReplay(request.mode as import("./replay").ReplayMode, recorded);
     }
     // as the entry point (stacks/index.ts) does; the baseline gets the same process setting
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require("../stacks/stackTraces") as typeof import("../stacks/stackTraces")).limitStackTraces();
     if (request.stackTraceLimit !== undefined) Error.stackTraceLimit = request.stackTraceLimit;
     const loadMs = performance.now() - loadStart;
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     const run = await runner.runPulumi(evaluate, { stack: "bench", config, stackReferences });
     const evalMs = performance.now() - start;
-    const registered = () => run.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, rawInputs: r.rawInputs }));
-    let mismatches: number | undefined;
+    const cpu = process.cpuUsage(cpuStart);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const replay = require("./replay") as typeof import("./replay");
+    let problems: string[] | undefined;
     if (request.mode === "program" && request.record) {
-        fs.writeFileSync(request.record, JSON.stringify(registered()));
-    } else if (request.mode === "baseline" || request.mode === "sdk") {
-        const key = (r: RecordedRegistration) => `${r.type}::${r.name}`;
-        const sent = new Map(registered().map((r) => [key(r), JSON.stringify(r.rawInputs)]));
-        const expected = JSON.parse(fs.readFileSync(request.record!, "utf8")) as RecordedRegistration[];
-        mismatches = Math.abs(sent.size - expected.length) + expected.filter((r) => sent.get(key(r)) !== JSON.stringify(r.rawInputs)).length;
+        fs.writeFileSync(request.record, JSON.stringify(replay.recordOf(run.resources)));
+    } else if (request.mode === "baseline" || request.mode === "sdk" || request.mode === "wired") {
+        problems = replay.mismatches(request.mode, recorded!, replay.recordOf(run.resources));
     }
     const invokes: Record<string, number> = {};
     for (const call of run.calls) invokes[call.token] = (invokes[call.token] ?? 0) + 1;
@@ -140,8 +118,9 @@ async function main(): Promise<void> {
         invokes,
         loadMs,
         evalMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
         peakRssMb: process.resourceUsage().maxRSS / 1024,
-        ...(mismatches !== undefined ? { mismatches } : {}),
+        ...(problems !== undefined ? { mismatches: problems.length, mismatchExamples: problems.slice(0, 5) } : {}),
     };
     process.stdout.write(JSON.stringify(measurement) + "\n");
 }

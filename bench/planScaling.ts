@@ -1,20 +1,30 @@
 /**
- * Benchmark (`npm run bench [-- --sizes 10,100 --runtime js|ts --startup N --stack-trace-limit F --split K]`): the stack program under
- * the mock runner against the SDK floor, for fleets of N organizations (3 apps each, every access level,
- * credential source and delivery mode; bench/fleet.ts). For each N, in its own child process each:
- * 1. the program (records the custom resources it registered),
- * 2. the SDK floor: the same resources with the same inputs, each through its provider SDK class
- *    (`new postgresql.Role(...)`), no components: what any program registering them pays; the
- *    component layer's cost is the program's over this;
- * 3. the registration floor: the same as plain `pulumi.CustomResource`s (no provider classes).
- * Both replays check they registered exactly what the program did (type, name, inputs).
- * Reports registrations, time per registration, peak RSS, program/floor ratios and growth between
- * sizes; `--split K` adds the evaluation of one organizations stack holding K of the organizations (a split
- * environment, `postgres-access:split`) and of its platform stack, per size; `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the
- * SDK's per-registration source positions, and with node's default stack trace limit instead of the
- * program's (stacks/stackTraces.ts), for the program at N organizations. `--stack-trace-limit F` runs the
- * table with `Error.stackTraceLimit = F` in the program and both floors (10: as before that setting).
- * Printed as Markdown (docs/operations.md "Performance and large stacks" keeps the latest). The machine is shared: compare ratios from one run.
+ * Benchmark (`npm run bench [-- --sizes 10,100 --runs 3 --runtime js|ts --startup N --stack-trace-limit F --split K]`):
+ * the stack program under the mock runner against three floors, for fleets of N organizations (3 apps
+ * each, every access level, credential source and delivery mode; bench/fleet.ts). Each measurement runs in
+ * its own child process (bench/measure.ts), the floors replaying what the program registered (bench/replay.ts):
+ * 1. the program (records the custom resources it registered and how: provider, dependencies, options),
+ * 2. the wired SDK floor (`wired`): the same resources with the same inputs through their provider SDK
+ *    classes, no components, with every option the program sent except the component layer's own (parent,
+ *    aliases): explicit providers, dependencies, inputs as Outputs carrying the same property dependencies,
+ *    additionalSecretOutputs, ignoreChanges, protect, retainOnDelete, deletedWith, import. What a flat
+ *    program registering and wiring these resources pays: the component layer's cost is the program's over this;
+ * 3. the SDK floor (`sdk`): the same through the classes with no options at all;
+ * 4. the plain floor (`baseline`): the same as plain `pulumi.CustomResource`s, no options.
+ * Every replay checks it registered what the program did (type, name, inputs; `wired` also provider,
+ * dependencies, property dependencies and options, by type and name); a difference fails the bench.
+ * The machine is shared and one run varies by ±15%: each size runs `--runs` rounds (default 3) of
+ * program, wired, SDK, plain in turn (P W S B P W S B …), so load hits them alike; the table shows the
+ * median evaluation time, CPU time (user + system during evaluation) and peak RSS of each, and the median
+ * of each round's program/floor ratios. Growth between sizes uses the medians.
+ * `--split K` adds the evaluation of one organizations stack holding K of the organizations (a split
+ * environment, `postgres-access:split`) and of its platform stack, per size (medians of `--runs`);
+ * `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the SDK's
+ * per-registration source positions, and with node's default stack trace limit instead of the program's
+ * (stacks/stackTraces.ts), for the program at N organizations (one run each). `--stack-trace-limit F` runs
+ * the table with `Error.stackTraceLimit = F` in the program and the floors (10: as before that setting).
+ * Printed as Markdown (docs/operations.md "Performance and large stacks" keeps the latest), with the load
+ * averages: compare ratios from one run.
  *
  * Runtimes: `js` (default, what `pulumi up` runs: Pulumi.yaml `main: dist/stacks/index.js`) transpiles
  * components/, stacks/ and bench/ to .bench-build/ with TypeScript (no type check: the same JavaScript
@@ -74,55 +84,108 @@ function measure(runtime: Runtime, request: MeasureRequest): Measurement {
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(1);
-const perRegistration = (m: Measurement) => `${((m.evalMs * 1000) / m.registrations).toFixed(0)}`;
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" / ");
+const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** The measured modes of one size, in the order each round runs them. */
+const MODES = ["program", "wired", "sdk", "baseline"] as const;
+type Mode = (typeof MODES)[number];
+type Round = Record<Mode, Measurement>;
+type Metric = "evalMs" | "peakRssMb" | "cpuMs";
+
+/** One size's rounds, summarized: medians of each mode's measurements and of the per-round ratios. */
+interface Row {
+    rounds: Round[];
+    /** The program's first measurement (counts, invokes, depth: the same every round). */
+    program: Measurement;
+    median(mode: Mode, metric: Metric): number;
+    /** Median over the rounds of program/`floor` for `metric`. */
+    ratio(floor: Mode, metric: Metric): number;
+    spread(mode: Mode, metric: Metric): [number, number];
+}
+
+function summarize(rounds: Round[]): Row {
+    const values = (mode: Mode, metric: Metric) => rounds.map((r) => r[mode][metric]);
+    return {
+        rounds,
+        program: rounds[0].program,
+        median: (mode, metric) => median(values(mode, metric)),
+        ratio: (floor, metric) => median(rounds.map((r) => r.program[metric] / r[floor][metric])),
+        spread: (mode, metric) => [Math.min(...values(mode, metric)), Math.max(...values(mode, metric))],
+    };
+}
+
+/** `runs` rounds of program, wired floor, SDK floor and plain floor in turn (P W S B P W S B …). */
+function measureSize(runtime: Runtime, organizations: number, runs: number, record: string, stackTraceLimit: number | undefined): Row {
+    const rounds: Round[] = [];
+    for (let i = 0; i < runs; i++) {
+        const round = {} as Round;
+        for (const mode of MODES) {
+            round[mode] = measure(runtime, { mode, organizations, record: record, stackTraceLimit });
+            const m = round[mode];
+            if (m.mismatches !== undefined && m.mismatches !== 0) {
+                throw new Error(`bench: the ${mode} replay registered ${m.mismatches} resources differently from the program, e.g.\n${m.mismatchExamples!.join("\n")}`);
+            }
+        }
+        rounds.push(round);
+    }
+    return summarize(rounds);
+}
 
 async function main(): Promise<void> {
     const sizes = (option("sizes") ?? "10,100,500").split(",").map(Number);
     const runtime = (option("runtime") ?? "js") as Runtime;
+    const runs = Number(option("runs") ?? 3);
     const startup = option("startup") ? Number(option("startup")) : undefined;
     const stackTraceLimit = option("stack-trace-limit") !== undefined ? Number(option("stack-trace-limit")) : undefined;
-    if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !["js", "ts"].includes(runtime)) {
-        throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runtime js|ts] [--startup 100] [--split 100]");
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !["js", "ts"].includes(runtime) || !Number.isInteger(runs) || runs < 1) {
+        throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runs 3] [--runtime js|ts] [--startup 100] [--split 100] [--stack-trace-limit 10]");
     }
     const loadBefore = load();
     buildJavaScript();
     const record = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "registrations.json");
-    const rows: Array<{ program: Measurement; sdk: Measurement; baseline: Measurement }> = [];
-    console.log(`Runtime ${runtime}, node ${process.version}, ${os.cpus().length} CPUs, Error.stackTraceLimit ${stackTraceLimit ?? "as the program sets it (0)"}; load average (1/5/15 min) ${loadBefore} at the start.\n`);
-    console.log("| orgs | registrations (resources + components) | program s | SDK floor s | plain floor s | time ratio to SDK / plain | peak RSS MB program / SDK / plain | memory ratio to SDK / plain | invokes | deepest resource |");
-    console.log("|---:|---|---:|---:|---:|---|---|---|---:|---:|");
+    const rows: Row[] = [];
+    console.log(`Runtime ${runtime}, node ${process.version}, ${os.cpus().length} CPUs, Error.stackTraceLimit ${stackTraceLimit ?? "as the program sets it (0)"}; load average (1/5/15 min) ${loadBefore} at the start.`);
+    console.log(`${runs} rounds per size of program (P), wired SDK floor (W), SDK floor (S), plain floor (B) in turn; medians over the rounds, ratios the median of each round's program/floor.\n`);
+    console.log("| orgs | registrations (resources + components) | program s (min–max) | wired s | SDK s | plain s | time ratio to wired / SDK / plain | CPU s program / wired | CPU ratio to wired | peak RSS MB program / wired / SDK / plain | memory ratio to wired / SDK / plain | invokes | deepest resource | load 1 min after |");
+    console.log("|---:|---|---:|---:|---:|---:|---|---|---:|---|---|---:|---:|---:|");
     for (const organizations of sizes) {
-        const p = measure(runtime, { mode: "program", organizations, record, stackTraceLimit });
-        const k = measure(runtime, { mode: "sdk", organizations, record, stackTraceLimit });
-        const b = measure(runtime, { mode: "baseline", organizations, record, stackTraceLimit });
-        for (const replay of [k, b]) {
-            if (replay.mismatches !== 0) throw new Error(`bench: the ${replay.mode} replay registered ${replay.mismatches} resources differently from the program`);
-        }
-        rows.push({ program: p, sdk: k, baseline: b });
+        const row = measureSize(runtime, organizations, runs, record, stackTraceLimit);
+        rows.push(row);
+        const p = row.program;
+        const t = (mode: Mode) => s(row.median(mode, "evalMs"));
+        const mb = (mode: Mode) => row.median(mode, "peakRssMb").toFixed(0);
+        const [fast, slow] = row.spread("program", "evalMs");
         const invokes = Object.values(p.invokes).reduce((a, n) => a + n, 0);
-        console.log(`| ${p.organizations} | ${p.registrations} (${p.resources} + ${p.components}) | ${s(p.evalMs)} | ${s(k.evalMs)} | ${s(b.evalMs)} | ${ratio(p.evalMs, k.evalMs)} / ${ratio(p.evalMs, b.evalMs)} | ${p.peakRssMb.toFixed(0)} / ${k.peakRssMb.toFixed(0)} / ${b.peakRssMb.toFixed(0)} | ${ratio(p.peakRssMb, k.peakRssMb)} / ${ratio(p.peakRssMb, b.peakRssMb)} | ${invokes} | ${p.maxDepth} levels |`);
+        console.log(`| ${p.organizations} | ${p.registrations} (${p.resources} + ${p.components}) | ${t("program")} (${s(fast)}–${s(slow)}) | ${t("wired")} | ${t("sdk")} | ${t("baseline")} | ${(["wired", "sdk", "baseline"] as const).map((f) => row.ratio(f, "evalMs").toFixed(2)).join(" / ")} | ${s(row.median("program", "cpuMs"))} / ${s(row.median("wired", "cpuMs"))} | ${row.ratio("wired", "cpuMs").toFixed(2)} | ${MODES.map(mb).join(" / ")} | ${(["wired", "sdk", "baseline"] as const).map((f) => row.ratio(f, "peakRssMb").toFixed(2)).join(" / ")} | ${invokes} | ${p.maxDepth} levels | ${os.loadavg()[0].toFixed(1)} |`);
     }
     console.log(`\nLoad average at the end: ${load()}.`);
     for (let i = 1; i < rows.length; i++) {
         const [a, b] = [rows[i - 1], rows[i]];
         const factor = b.program.organizations / a.program.organizations;
-        const marginal = (b.program.evalMs - a.program.evalMs) / (b.sdk.evalMs - a.sdk.evalMs);
-        console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×): program time ${ratio(b.program.evalMs, a.program.evalMs)}×, SDK floor ${ratio(b.sdk.evalMs, a.sdk.evalMs)}×, plain floor ${ratio(b.baseline.evalMs, a.baseline.evalMs)}×, program peak RSS ${ratio(b.program.peakRssMb, a.program.peakRssMb)}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×; time per added registration, program/SDK floor ${marginal.toFixed(2)}.`);
+        const growth = (mode: Mode, metric: Metric) => ratio(b.median(mode, metric), a.median(mode, metric));
+        const marginal = (floor: Mode) => ((b.median("program", "evalMs") - a.median("program", "evalMs")) / (b.median(floor, "evalMs") - a.median(floor, "evalMs"))).toFixed(2);
+        console.log(`\nGrowth ${a.program.organizations} → ${b.program.organizations} organizations (${factor}×), medians: program time ${growth("program", "evalMs")}×, wired floor ${growth("wired", "evalMs")}×, SDK floor ${growth("sdk", "evalMs")}×, plain floor ${growth("baseline", "evalMs")}×, program peak RSS ${growth("program", "peakRssMb")}×, registrations ${ratio(b.program.registrations, a.program.registrations)}×; time per added registration, program/wired floor ${marginal("wired")}, program/SDK floor ${marginal("sdk")}.`);
     }
     const split = option("split") !== undefined ? Number(option("split")) : undefined;
     if (split !== undefined) {
         // One environment of N organizations, split: the platform stack, and one organizations stack that
         // holds `split` of them (the others would be in further organizations stacks).
-        console.log(`\nSplit environment (postgres-access:split): one organizations stack holding ${split} organizations, as the environment grows:\n`);
+        console.log(`\nSplit environment (postgres-access:split): one organizations stack holding ${split} organizations, as the environment grows (medians of ${runs} runs):\n`);
         console.log("| environment orgs | whole stack s / peak RSS MB | platform stack s / peak RSS MB | organizations stack s / peak RSS MB | its registrations |");
         console.log("|---:|---|---|---|---:|");
-        const platform = measure(runtime, { mode: "platform", organizations: 0, stackTraceLimit });
+        const repeat = (request: MeasureRequest) => Array.from({ length: runs }, () => measure(runtime, request));
+        const cell = (ms: Measurement[]) => `${s(median(ms.map((m) => m.evalMs)))} / ${median(ms.map((m) => m.peakRssMb)).toFixed(0)}`;
+        const platform = repeat({ mode: "platform", organizations: 0, stackTraceLimit });
         for (const row of rows) {
             const total = row.program.organizations;
-            const o = measure(runtime, { mode: "organizations", organizations: total, stackOrganizations: Math.min(split, total), stackTraceLimit });
-            console.log(`| ${total} | ${s(row.program.evalMs)} / ${row.program.peakRssMb.toFixed(0)} | ${s(platform.evalMs)} / ${platform.peakRssMb.toFixed(0)} | ${s(o.evalMs)} / ${o.peakRssMb.toFixed(0)} | ${o.registrations} |`);
+            const o = repeat({ mode: "organizations", organizations: total, stackOrganizations: Math.min(split, total), stackTraceLimit });
+            console.log(`| ${total} | ${s(row.median("program", "evalMs"))} / ${row.median("program", "peakRssMb").toFixed(0)} | ${cell(platform)} | ${cell(o)} | ${o[0].registrations} |`);
         }
     }
     const invokeCounts = rows.map((r) => Object.values(r.program.invokes).reduce((a, n) => a + n, 0));
