@@ -10,10 +10,11 @@ import { OrganizationNamespace } from "./kubernetes/organizationNamespace";
 import { AppNames, OrganizationNames, appNames, organizationNames, vaultAdminRoleName, vaultName } from "./naming";
 import { parseOrganizationArgs } from "./organizationValidation";
 import { PlatformConnection } from "./platformConnection";
-import { organizationPostgresProvider } from "./platformProviders";
+import { organizationPostgresProvider, organizationProviderName } from "./platformProviders";
 import { OrganizationDatabase } from "./postgres/organizationDatabase";
 import { AccessPolicySettings, OrganizationSettings } from "./postgresAccessArgs";
-import { VaultOrganizationConnection } from "./vault/vaultOrganizationConnection";
+import { VAULT_ORGANIZATION_CONNECTION_TYPE, VaultOrganizationConnection } from "./vault/vaultOrganizationConnection";
+import { topLevelUrn, urnUnder } from "./urns";
 import { VAULT_ENGINE_NAME, VAULT_ENGINE_TYPE } from "./vault/vaultDatabaseEngine";
 import { OrganizationSpec } from "./types";
 
@@ -33,20 +34,32 @@ export interface OrganizationArgs {
     accessPolicy?: AccessPolicySettings;
 }
 
-/** The options of an organization's resources that used to be its parent's children: they keep their URNs. */
-function formerlyParentsChild(parent: pulumi.Resource | undefined): pulumi.Alias[] {
-    return [...(parent ? [{ parent }] : []), { parent: pulumi.rootStackResource }];
+/** Type token of {@link Organization}. */
+export const ORGANIZATION_TYPE = "postgres-access:index:Organization";
+
+/** Type token of a postgresql provider resource. */
+const POSTGRESQL_PROVIDER_TYPE = "pulumi:providers:postgresql";
+
+/**
+ * The aliases of the organization's own provider, which used to be a child of the organization's parent
+ * (and before that top-level): it keeps those URNs, as strings where the parent's URN is known now
+ * (components/urns.ts), else as a spec.
+ */
+function formerlyParentsChild(parent: pulumi.Resource | undefined, organization: string): pulumi.Input<string | pulumi.Alias>[] {
+    const name = organizationProviderName(organization);
+    const underParent = parent ? urnUnder(parent, POSTGRESQL_PROVIDER_TYPE, name) ?? { parent } : undefined;
+    return [...(underParent ? [underParent] : []), topLevelUrn(POSTGRESQL_PROVIDER_TYPE, name)];
 }
 
 /**
- * The organization's Vault connection used to be a child of the platform's `VaultDatabaseEngine` (named
- * `vault`, a child of the organization's parent, and before that top-level): it keeps those URNs.
+ * The aliases of the organization's Vault connection (named `name`), which used to be a child of the
+ * platform's `VaultDatabaseEngine` (named `vault`, a child of the organization's parent, and before that
+ * top-level): it keeps those URNs, as strings where known (components/urns.ts).
  */
-function formerlyEngineChild(parent: pulumi.Resource | undefined): pulumi.Alias[] {
-    return [
-        ...(parent ? [{ parent: pulumi.createUrn(VAULT_ENGINE_NAME, VAULT_ENGINE_TYPE, parent) }] : []),
-        { parent: pulumi.createUrn(VAULT_ENGINE_NAME, VAULT_ENGINE_TYPE) },
-    ];
+function formerlyEngineChild(parent: pulumi.Resource | undefined, name: string): pulumi.Input<string | pulumi.Alias>[] {
+    const types = `${VAULT_ENGINE_TYPE}$${VAULT_ORGANIZATION_CONNECTION_TYPE}`;
+    const underParent = parent ? urnUnder(parent, types, name) ?? { parent: pulumi.createUrn(VAULT_ENGINE_NAME, VAULT_ENGINE_TYPE, parent) } : undefined;
+    return [...(underParent ? [underParent] : []), topLevelUrn(types, name)];
 }
 
 /** Resources of `opts.dependsOn` (the server, for the first database resource to wait for). */
@@ -94,7 +107,7 @@ export class Organization extends pulumi.ComponentResource {
         const now = currentTime();
         // Validation first: a ConfigError (every problem, with its path) before anything is registered.
         const { organization: org, accessPolicy } = parseOrganizationArgs(args, now);
-        super("postgres-access:index:Organization", name, {}, opts);
+        super(ORGANIZATION_TYPE, name, {}, opts);
         const components: Built = { name: org.name, apps: [], accessRequests: [] };
         built.set(this, components);
         const { env, connection } = args;
@@ -105,7 +118,7 @@ export class Organization extends pulumi.ComponentResource {
 
         const adminProvider = this.getProvider("postgresql::") as postgresql.Provider | undefined;
         // The same admin on the organization's own database (its logins and group roles use it).
-        const ownProvider = organizationPostgresProvider(env, connection, org.name, { parent: this, aliases: formerlyParentsChild(parent) });
+        const ownProvider = organizationPostgresProvider(env, connection, org.name, { parent: this, aliases: formerlyParentsChild(parent, org.name) });
         const namespaceBundle = this.namespaceBundle(name, env, org, names, apps.map((a) => a.names), approved, connection);
 
         const database = new OrganizationDatabase(`${name}-database`, {
@@ -126,8 +139,9 @@ export class Organization extends pulumi.ComponentResource {
         // (approved or not: leases issued earlier are revoked through it).
         const vaultApps = apps.filter(({ app }) => app.credentials.startsWith("vault-"));
         const vaultRequests = (org.accessRequests ?? []).filter((r) => r.credentials === "vault-dynamic").map((r) => ({ request: r, names: accessRequestNames(org.name, r.name, env) }));
+        const vaultConnectionName = `${VAULT_ENGINE_NAME}-${org.name}`;
         const vaultConnection = connection.vault && (vaultApps.length || vaultRequests.length)
-            ? new VaultOrganizationConnection(`${VAULT_ENGINE_NAME}-${org.name}`, {
+            ? new VaultOrganizationConnection(vaultConnectionName, {
                 organization: org.name,
                 database: names.database,
                 adminRole: vaultAdminRoleName(org.name),
@@ -141,7 +155,7 @@ export class Organization extends pulumi.ComponentResource {
                 ],
                 postgresProvider: ownProvider,
                 dependsOn: database.privilegesReady,
-            }, { parent: this, aliases: formerlyEngineChild(parent) })
+            }, { parent: this, aliases: formerlyEngineChild(parent, vaultConnectionName) })
             : undefined;
 
         // One KMS key per organization for its Secrets Manager entries, usable only by its own app roles.

@@ -70,6 +70,11 @@ export function adminPostgresProvider(name: string, env: string, server: Databas
     }, opts);
 }
 
+/** The logical name of an organization's own postgresql provider. */
+export function organizationProviderName(organization: string): string {
+    return `${organization}-postgres-admin`;
+}
+
 /**
  * The same admin connected to an organization's own database (`<org>-postgres-admin`). The provider runs a
  * role's delete (`REASSIGN OWNED` / `DROP OWNED` / `DROP ROLE`) in its connection's database only, so the
@@ -77,7 +82,7 @@ export function adminPostgresProvider(name: string, env: string, server: Databas
  * the organization's database (the provider's documented one-provider-per-database pattern).
  */
 export function organizationPostgresProvider(env: string, connection: PlatformConnection, organization: string, opts?: pulumi.CustomResourceOptions): postgresql.Provider {
-    return adminPostgresProvider(`${organization}-postgres-admin`, env, connection.database, organizationNames(organization).database, connection.spiffe?.trustBundlePem, opts);
+    return adminPostgresProvider(organizationProviderName(organization), env, connection.database, organizationNames(organization).database, connection.spiffe?.trustBundlePem, opts);
 }
 
 /** The Vault provider (address/namespace from the connection, token from VAULT_TOKEN). */

@@ -11,7 +11,7 @@ import { PostgresServer } from "./database/postgresServer";
 import { StatefulSetPostgres } from "./database/statefulSetPostgres";
 import { RdsPostgres } from "./database/rdsPostgres";
 import { awsConnection, createAwsProvider } from "./aws/awsPlatform";
-import { Organization } from "./organization";
+import { ORGANIZATION_TYPE, Organization } from "./organization";
 import { MaintenanceDatabases } from "./postgres/maintenanceDatabases";
 import { appCertificateCommonName } from "./kubernetes/spiffe";
 import { appNames } from "./naming";
@@ -21,6 +21,7 @@ import { OrganizationSettings, PostgresAccessArgs, StackPart } from "./postgresA
 import { platformFromStack, usesSecretsManager, usesVault, vaultConnectionOf } from "./platformStack";
 import { DatabaseServerConnection, PlatformConnection } from "./platformConnection";
 import { PlatformProviders, adminPostgresProvider, platformProviders, vaultProvider } from "./platformProviders";
+import { recordTypeChain, topLevelUrn } from "./urns";
 
 export * from "./postgresAccessArgs";
 export { writeServerCaFile } from "./platformProviders";
@@ -102,6 +103,9 @@ function serverReady(server: PostgresServer): pulumi.Resource[] {
     return server instanceof pulumi.Resource ? [server] : [];
 }
 
+/** Type token of {@link PostgresAccess}. */
+export const POSTGRES_ACCESS_TYPE = "postgres-access:index:PostgresAccess";
+
 /**
  * Least-privilege, TLS-protected PostgreSQL access for every organization of a platform: the server
  * (in-cluster StatefulSet or RDS), and per organization its namespace, database, group roles and per app a
@@ -133,8 +137,12 @@ export class PostgresAccess extends pulumi.ComponentResource {
         // Validation first: a ConfigError (every problem, with its path) before anything is registered.
         const { env, versionCheck, ...contract } = args;
         const config = parseStackConfig(contract, env);
-        super("postgres-access:index:PostgresAccess", name, {}, opts);
+        super(POSTGRES_ACCESS_TYPE, name, {}, opts);
+        recordTypeChain(this, POSTGRES_ACCESS_TYPE, opts?.parent);
         const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
+        // Organizations were top-level before this component existed: their former URNs as strings (cheaper
+        // than child's alias spec for every organization, components/urns.ts); their children inherit them.
+        const formerlyTopLevel = (organization: string) => [topLevelUrn(ORGANIZATION_TYPE, organization)];
         let server: PostgresServer | undefined;
         let connection: PlatformConnection;
         let organizations: Organization[];
@@ -142,12 +150,12 @@ export class PostgresAccess extends pulumi.ComponentResource {
             // An organizations stack: the platform is another stack's (read through a StackReference).
             const platform = platformFromStack(config, child);
             connection = platform.connection;
-            organizations = createOrganizations(config, connection, platform.providers, child);
+            organizations = createOrganizations(config, connection, platform.providers, { parent: this }, formerlyTopLevel);
         } else {
             const platform = createPlatform(config, child, versionCheck);
             server = platform.server;
             connection = platform.connection;
-            organizations = platform.providers ? createOrganizations(config, connection, platform.providers, { ...child, dependsOn: serverReady(server) }) : [];
+            organizations = platform.providers ? createOrganizations(config, connection, platform.providers, { parent: this, dependsOn: serverReady(server) }, formerlyTopLevel) : [];
         }
         built.set(this, { config, server, connection, organizations });
 
@@ -359,9 +367,10 @@ export function organizationSettingsOf(org: StackConfig["organizations"][number]
 
 /**
  * Every organization of a validated config on a platform: each gets the connection and the platform's
- * providers (`opts.dependsOn`: what its database waits for, the server component).
+ * providers (`opts.dependsOn`: what its database waits for, the server component); `aliasesOf` adds an
+ * organization's own aliases (by its name) to `opts.aliases`.
  */
-export function createOrganizations(config: StackConfig, connection: PlatformConnection, providers: PlatformProviders, opts?: pulumi.ComponentResourceOptions): Organization[] {
+export function createOrganizations(config: StackConfig, connection: PlatformConnection, providers: PlatformProviders, opts?: pulumi.ComponentResourceOptions, aliasesOf?: (organization: string) => pulumi.Input<string | pulumi.Alias>[]): Organization[] {
     const accessPolicy = { requiredApprovals: config.accessPolicy.requiredApprovals, maxDuration: durationText(config.accessPolicy.maxDurationSeconds) };
     const organizationOpts = {
         ...opts,
@@ -371,12 +380,13 @@ export function createOrganizations(config: StackConfig, connection: PlatformCon
     // between here and a resource is paid once per resource of every organization.
     const organizations: Organization[] = [];
     for (const organization of config.organizations) {
+        const aliases = aliasesOf ? [...(organizationOpts.aliases ?? []), ...aliasesOf(organization.name)] : organizationOpts.aliases;
         organizations.push(new Organization(organization.name, {
             env: config.env,
             organization: organizationSettingsOf(organization),
             connection,
             accessPolicy,
-        }, organizationOpts));
+        }, { ...organizationOpts, aliases }));
     }
     return organizations;
 }

@@ -40,6 +40,9 @@ export interface VaultOrganizationConnectionArgs {
     dependsOn: pulumi.Resource[];
 }
 
+/** Type token of {@link VaultOrganizationConnection}. */
+export const VAULT_ORGANIZATION_CONNECTION_TYPE = "postgres-access:index:VaultOrganizationConnection";
+
 /**
  * One organization's Vault database connection: its own admin login `<org>_vault_admin` (LOGIN, CREATEROLE,
  * NOINHERIT, never SUPERUSER, CONNECT on the organization's database and nothing else), ADMIN OPTION on the
@@ -71,7 +74,7 @@ export class VaultOrganizationConnection extends pulumi.ComponentResource {
     public readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: VaultOrganizationConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("postgres-access:index:VaultOrganizationConnection", name, {}, opts);
+        super(VAULT_ORGANIZATION_CONNECTION_TYPE, name, {}, opts);
         if (args.allowedRoles.length === 0 || args.allowedRoles.some((r) => r.includes("*"))) {
             throw new Error(`VaultOrganizationConnection ${args.organization}: allowedRoles must be explicit role names, never a wildcard`);
         }
