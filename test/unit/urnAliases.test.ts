@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource } from "../../testing/offlineRun";
-import { PostgresAccess } from "../../components/postgresAccess";
+import { PostgresAccess, PostgresAccessArgs } from "../../components/postgresAccess";
 import { topLevelUrn, urnUnder } from "../../components/urns";
 import { runPulumi } from "../../testing/offlineRun";
 import { runStack, stackConfig } from "../support/stackRun";
@@ -44,7 +44,7 @@ describe("former URNs as strings (aliases)", function () {
             const platform = new pulumi.ComponentResource("acme:index:Platform", "platform", {}, {});
             const args = Object.fromEntries(Object.entries(stackConfig("dev"))
                 .filter(([key]) => key.startsWith("postgres-access:")).map(([key, value]) => [key.slice("postgres-access:".length), value]));
-            return new PostgresAccess("postgres-access", { ...(args as never), env: "dev" }, { parent: platform });
+            return new PostgresAccess("postgres-access", { ...(args as Record<string, unknown>), env: "dev" } as unknown as PostgresAccessArgs, { parent: platform });
         }, { stack: "dev", config: stackConfig("dev") });
         const access = one(resources, ACCESS, "postgres-access");
         const chain = access.urn.split("::")[2];
