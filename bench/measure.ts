@@ -12,8 +12,12 @@
  *   dependencies and options (all but parent and aliases). Each checks that every registration reached the
  *   monitor as the program's did (`mismatches`, with a few examples).
  * With `sourcePositions: false` the SDK's per-registration stack capture is skipped, to show its cost (a
- * measurement switch only: the SDK has no setting for it).
+ * measurement switch only: the SDK has no setting for it). With `counts`, the evaluation also counts the
+ * promises created and the stack frames the SDK captures per registration (deterministic measures of the
+ * SDK's work, independent of the machine's load; the counting itself slows the run, so its times are not
+ * comparable with uncounted runs).
  */
+import * as asyncHooks from "async_hooks";
 import * as fs from "fs";
 import { performance } from "perf_hooks";
 import type { RecordedRegistration } from "./replay";
@@ -26,6 +30,8 @@ export interface MeasureRequest {
     stackOrganizations?: number;
     record?: string;
     sourcePositions?: boolean;
+    /** Count promises and captured stack frames during the evaluation (`promises`, `framesPerRegistration`). */
+    counts?: boolean;
     /** `Error.stackTraceLimit` while the program (or baseline) runs; default: what stacks/index.ts sets. */
     stackTraceLimit?: number;
 }
@@ -49,6 +55,10 @@ export interface Measurement {
     cpuMs: number;
     /** The process's peak resident set, MB (getrusage maxrss). */
     peakRssMb: number;
+    /** With `counts`: promises created during the evaluation. */
+    promises?: number;
+    /** With `counts`: stack frames the SDK captured per registration (its source positions), on average. */
+    framesPerRegistration?: number;
     /** Replays: how many registrations differ from the program's (bench/replay.ts `mismatches`; must be 0). */
     mismatches?: number;
     /** The first few of those differences. */
@@ -92,6 +102,18 @@ async function main(): Promise<void> {
     (require("../stacks/stackTraces") as typeof import("../stacks/stackTraces")).limitStackTraces();
     if (request.stackTraceLimit !== undefined) Error.stackTraceLimit = request.stackTraceLimit;
     const loadMs = performance.now() - loadStart;
+    const counted = { promises: 0, frames: 0, captures: 0 };
+    if (request.counts) {
+        asyncHooks.createHook({ init: (_id, type) => { if (type === "PROMISE") counted.promises++; } }).enable();
+        const resource = pulumi.Resource as unknown as { callsites(): unknown[] };
+        const callsites = resource.callsites.bind(resource);
+        resource.callsites = () => {
+            const frames = callsites();
+            counted.frames += frames.length;
+            counted.captures++;
+            return frames;
+        };
+    }
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     const run = await runner.runPulumi(evaluate, { stack: "bench", config, stackReferences });
@@ -120,6 +142,7 @@ async function main(): Promise<void> {
         evalMs,
         cpuMs: (cpu.user + cpu.system) / 1000,
         peakRssMb: process.resourceUsage().maxRSS / 1024,
+        ...(request.counts ? { promises: counted.promises, framesPerRegistration: counted.frames / counted.captures } : {}),
         ...(problems !== undefined ? { mismatches: problems.length, mismatchExamples: problems.slice(0, 5) } : {}),
     };
     process.stdout.write(JSON.stringify(measurement) + "\n");

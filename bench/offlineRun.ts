@@ -1,4 +1,4 @@
 /**
  * The one place bench/ imports the in-process mock runner from (when it moves, change this line only).
  */
-export { runPulumi, SECRET_SIG, type RecordedResource, type RecordedCall } from "../testing/offlineRun";
+export { runPulumi, type RecordedResource, type RecordedCall } from "../testing/offlineRun";

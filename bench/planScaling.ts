@@ -1,5 +1,5 @@
 /**
- * Benchmark (`npm run bench [-- --sizes 10,100 --runs 3 --runtime js|ts --startup N --stack-trace-limit F --split K]`):
+ * Benchmark (`npm run bench [-- --sizes 10,100 --runs 3 --runtime js|ts --startup N --stack-trace-limit F --split K --counts N]`):
  * the stack program under the mock runner against three floors, for fleets of N organizations (3 apps
  * each, every access level, credential source and delivery mode; bench/fleet.ts). Each measurement runs in
  * its own child process (bench/measure.ts), the floors replaying what the program registered (bench/replay.ts):
@@ -21,7 +21,10 @@
  * environment, `postgres-access:split`) and of its platform stack, per size (medians of `--runs`);
  * `--startup N` adds precompiled JavaScript vs transpile-only TypeScript, with and without the SDK's
  * per-registration source positions, and with node's default stack trace limit instead of the program's
- * (stacks/stackTraces.ts), for the program at N organizations (one run each). `--stack-trace-limit F` runs
+ * (stacks/stackTraces.ts), for the program at N organizations (one run each); `--counts N` adds, for the
+ * program and the wired floor at N organizations, the promises created and the stack frames captured per
+ * registration (counted, so independent of the machine's load) and the evaluation time with the SDK's
+ * source positions captured and skipped. `--stack-trace-limit F` runs
  * the table with `Error.stackTraceLimit = F` in the program and the floors (10: as before that setting).
  * Printed as Markdown (docs/operations.md "Performance and large stacks" keeps the latest), with the load
  * averages: compare ratios from one run.
@@ -142,9 +145,10 @@ async function main(): Promise<void> {
     const runtime = (option("runtime") ?? "js") as Runtime;
     const runs = Number(option("runs") ?? 3);
     const startup = option("startup") ? Number(option("startup")) : undefined;
+    const counts = option("counts") ? Number(option("counts")) : undefined;
     const stackTraceLimit = option("stack-trace-limit") !== undefined ? Number(option("stack-trace-limit")) : undefined;
     if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !["js", "ts"].includes(runtime) || !Number.isInteger(runs) || runs < 1) {
-        throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runs 3] [--runtime js|ts] [--startup 100] [--split 100] [--stack-trace-limit 10]");
+        throw new Error("usage: npm run bench -- [--sizes 10,100,500] [--runs 3] [--runtime js|ts] [--startup 100] [--split 100] [--counts 100] [--stack-trace-limit 10]");
     }
     const loadBefore = load();
     buildJavaScript();
@@ -190,6 +194,20 @@ async function main(): Promise<void> {
     }
     const invokeCounts = rows.map((r) => Object.values(r.program.invokes).reduce((a, n) => a + n, 0));
     console.log(`\nProvider invokes per run: ${invokeCounts.join(", ")} (${new Set(invokeCounts).size === 1 ? "the same at every size: none per organization" : "they grow with the organizations"}).`);
+    if (counts !== undefined) {
+        // The SDK's work, counted (deterministic), and what the per-registration stacks cost in time.
+        console.log(`\nThe SDK's work at ${counts} organizations, program against the wired floor (promises and frames counted in one run each; evaluation times medians of ${runs} runs):\n`);
+        console.log("| | registrations | promises | stack frames captured per registration | evaluation s, source positions captured / skipped |");
+        console.log("|---|---:|---:|---:|---|");
+        measure(runtime, { mode: "program", organizations: counts, record, stackTraceLimit });
+        const cells: string[] = [];
+        for (const mode of ["program", "wired"] as const) {
+            const c = measure(runtime, { mode, organizations: counts, record, stackTraceLimit, counts: true });
+            const time = (sourcePositions: boolean) => s(median(Array.from({ length: runs }, () => measure(runtime, { mode, organizations: counts, record, stackTraceLimit, sourcePositions }).evalMs)));
+            cells.push(`| ${mode === "program" ? "program" : "wired floor"} | ${c.registrations} | ${c.promises} | ${c.framesPerRegistration!.toFixed(1)} | ${time(true)} / ${time(false)} |`);
+        }
+        console.log(cells.join("\n"));
+    }
     if (startup !== undefined) {
         console.log(`\nStart-up and source positions, program at ${startup} organizations:\n`);
         console.log("| runtime | Error.stackTraceLimit | source positions | load s | evaluation s | peak RSS MB |");

@@ -14,7 +14,7 @@
  * A record is found in the replay by type and name: URNs differ, the replay has no parents.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_SIG, type RecordedResource } from "./offlineRun";
+import type { RecordedResource } from "./offlineRun";
 import { jsonEncodedInputs, providerClass, type Construct } from "./providerClasses";
 
 export type ReplayMode = "baseline" | "sdk" | "wired";
@@ -23,9 +23,6 @@ export type ReplayMode = "baseline" | "sdk" | "wired";
 export type RecordedRegistration = Pick<RecordedResource,
     "type" | "name" | "urn" | "rawInputs" | "provider" | "dependencies" | "propertyDependencies" | "protect"
     | "retainOnDelete" | "deletedWith" | "ignoreChanges" | "additionalSecretOutputs" | "importId">;
-
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e";
 
 /** The record of a run: its custom resources, in the order they reached the engine. */
 export function recordOf(resources: RecordedResource[]): RecordedRegistration[] {
@@ -46,8 +43,8 @@ function revive(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(revive);
     if (value && typeof value === "object") {
         const v = value as Record<string, unknown>;
-        if (v[SECRET_SIG] === SECRET_VALUE) return pulumi.secret(revive(v.value));
-        if (v[SECRET_SIG] === RESOURCE_REFERENCE) return v.urn;
+        if (v[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return pulumi.secret(revive(v.value));
+        if (v[pulumi.runtime.specialSigKey] === pulumi.runtime.specialResourceSig) return v.urn;
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
     }
     return value;

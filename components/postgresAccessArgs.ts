@@ -336,7 +336,6 @@ export interface OrganizationSettings {
     accessRequests?: AccessRequestSettings[];
 }
 
-/** The config contract, as `PostgresAccess` and the stack config take it. */
 /** Which part of a split environment a stack holds. */
 export const StackPart = {
     /** The shared platform (server, maintenance databases, Vault mount); exports `platform` for the organizations stacks. */
@@ -356,6 +355,7 @@ export interface StackSplitSettings {
     platformStack?: string;
 }
 
+/** The config contract, as `PostgresAccess` and the stack config take it. */
 export interface PostgresAccessArgs {
     /** The environment: a lower-case letter, then letters or digits (the stack name for the stack program). */
     env: string;

@@ -49,9 +49,9 @@ interface AliasMessage {
 /** An alias as the engine receives it: an old URN, or a spec (fields left out default to the resource's own). */
 export type RecordedAlias = string | { name?: string; type?: string; parentUrn?: string; noParent?: boolean };
 
-/** The marker the SDK wraps secret values in on the wire. */
-export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+/** The key of the marker the SDK wraps special values (secrets, resource references) in on the wire. */
+export const SECRET_SIG = pulumi.runtime.specialSigKey;
+const SECRET_VALUE = pulumi.runtime.specialSecretSig;
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export interface RecordedResource {

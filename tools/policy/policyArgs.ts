@@ -12,6 +12,7 @@
  * read).
  */
 import type { PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs } from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
 import type { RecordedResource } from "../../testing/offlineRun";
 
 // Not in the package's type declarations (marked internal), but exported at run time; the server uses them.
@@ -22,10 +23,10 @@ const proxy = require("@pulumi/policy/proxy") as {
 };
 export const UnknownValueError = proxy.UnknownValueError;
 
-/** The wire marker of special values (secrets, resource references, assets). */
-const SIG = "4dabf18193072939515e22adb298388d";
-const SECRET = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e";
+/** The wire marker of special values (secrets, resource references, assets), as the SDK defines it. */
+const SIG = pulumi.runtime.specialSigKey;
+const SECRET = pulumi.runtime.specialSecretSig;
+const RESOURCE_REFERENCE = pulumi.runtime.specialResourceSig;
 
 /** Inputs as the mock monitor received them → plain properties (unknown sentinels kept, as the server does). */
 export function deserializeProperties(value: any): any {
